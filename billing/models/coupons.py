@@ -1,0 +1,44 @@
+"""Coupons: fixed or percent off, with a window, caps and which deliveries they apply to."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DiscountKind(models.TextChoices):
+    FIXED = "fixed", _("定額")
+    PERCENT = "percent", _("定率")
+
+
+class CouponAppliesTo(models.TextChoices):
+    NEXT = "next", _("次回のみ")
+    ALL = "all", _("毎回")
+    SEQUENCES = "sequences", _("指定した回")
+
+
+class Coupon(models.Model):
+    code = models.CharField(_("クーポンコード"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("割引種別"), max_length=8, choices=DiscountKind.choices, default=DiscountKind.FIXED)
+    # FIXED: yen off the tax-inclusive item subtotal. PERCENT: whole percent (1-100).
+    value = models.PositiveIntegerField(_("割引額・割引率"))
+    valid_from = models.DateTimeField(_("有効期間（開始）"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("有効期間（終了）"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(_("総利用上限"), null=True, blank=True)
+    max_uses_per_customer = models.PositiveIntegerField(_("お一人様の利用上限"), null=True, blank=True)
+    applies_to = models.CharField(
+        _("適用する回"), max_length=10, choices=CouponAppliesTo.choices, default=CouponAppliesTo.NEXT
+    )
+    # For SEQUENCES: the subscription sequences it applies to, e.g. [2, 3, 4].
+    sequences = models.JSONField(_("適用回"), default=list, blank=True)
+    min_subtotal = models.PositiveIntegerField(_("最低購入金額"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("クーポン")
+        verbose_name_plural = _("クーポン")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"

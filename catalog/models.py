@@ -1,0 +1,143 @@
+"""Products and courses (定期コース): what can be subscribed to, at which price for which delivery."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TaxRate(models.IntegerChoices):
+    STANDARD = 10, _("標準税率 10%")
+    REDUCED = 8, _("軽減税率 8%")
+
+
+class CycleUnit(models.TextChoices):
+    DAY = "day", _("日ごと")
+    WEEK = "week", _("週ごと")
+    MONTH = "month", _("ヶ月ごと")
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("商品名"), max_length=200)
+    # In yen, tax included (税込). Never a float.
+    price = models.PositiveIntegerField(_("通常価格（税込）"))
+    tax_rate = models.PositiveSmallIntegerField(_("税率"), choices=TaxRate.choices, default=TaxRate.STANDARD)
+    # None: stock is not tracked. Taken when a child order is created.
+    stock = models.IntegerField(_("在庫数"), null=True, blank=True)
+    is_active = models.BooleanField(_("販売中"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        ordering = ["sku"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
+class Course(models.Model):
+    """A subscription course: its products, the cycles customers may choose and prices per delivery."""
+
+    code = models.SlugField(_("コースコード"), max_length=64, unique=True)
+    name = models.CharField(_("コース名"), max_length=200)
+    description = models.TextField(_("説明"), blank=True)
+    is_active = models.BooleanField(_("受付中"), default=True)
+    # 最低継続回数: the customer may cancel on the my page only after this many deliveries.
+    min_deliveries = models.PositiveSmallIntegerField(_("最低継続回数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("定期コース")
+        verbose_name_plural = _("定期コース")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CourseItem(models.Model):
+    """A product in a course with its default quantity per delivery."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_items")
+    quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
+
+    class Meta:
+        verbose_name = _("コース商品")
+        verbose_name_plural = _("コース商品")
+        constraints = [models.UniqueConstraint(fields=["course", "product"], name="course_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.course} / {self.product} x{self.quantity}"
+
+
+class CoursePrice(models.Model):
+    """Unit price of a product from a delivery sequence on (e.g. 1st ¥980, from the 2nd ¥3,980).
+
+    The price for sequence s is the row with the greatest from_sequence <= s; without one, the
+    product's own price applies.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_prices")
+    from_sequence = models.PositiveIntegerField(_("何回目から"), default=1)
+    unit_price = models.PositiveIntegerField(_("単価（税込）"))
+
+    class Meta:
+        verbose_name = _("回数別価格")
+        verbose_name_plural = _("回数別価格")
+        ordering = ["course", "product", "from_sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "product", "from_sequence"], name="course_price_unique"),
+            models.CheckConstraint(condition=models.Q(from_sequence__gte=1), name="course_price_from_ge_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} from #{self.from_sequence}: ¥{self.unit_price:,}"
+
+
+class CourseCycle(models.Model):
+    """A cycle customers of the course may choose (e.g. every month, every 2 months, 2nd Tuesday)."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cycles")
+    unit = models.CharField(_("単位"), max_length=8, choices=CycleUnit.choices, default=CycleUnit.MONTH)
+    interval = models.PositiveSmallIntegerField(_("間隔"), default=1)
+    # Month cycles only. -1 means the last day / the last weekday of the month.
+    day_of_month = models.SmallIntegerField(_("お届け日（日）"), null=True, blank=True)
+    nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
+    weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, help_text=_("0=月 … 6=日"))
+    is_default = models.BooleanField(_("既定"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("選択可能な周期")
+        verbose_name_plural = _("選択可能な周期")
+        ordering = ["course", "position", "id"]
+
+    def __str__(self) -> str:
+        return describe_cycle(self)
+
+
+WEEKDAY_NAMES = ["月", "火", "水", "木", "金", "土", "日"]
+
+
+def describe_cycle(cycle: object) -> str:
+    """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日.
+
+    Takes anything with unit, interval, day_of_month, nth_week and weekday attributes.
+    """
+    if cycle.unit == "day":
+        return f"{cycle.interval}日ごと"
+    if cycle.unit == "week":
+        return f"{cycle.interval}週間ごと"
+    head = "毎月" if cycle.interval == 1 else f"{cycle.interval}ヶ月ごと"
+    if cycle.nth_week is not None:
+        nth = "最終" if cycle.nth_week == -1 else f"第{cycle.nth_week}"
+        return f"{head}{nth}{WEEKDAY_NAMES[cycle.weekday]}曜日"
+    if cycle.day_of_month == -1:
+        return f"{head}末日"
+    if cycle.day_of_month:
+        return f"{head}{cycle.day_of_month}日"
+    return f"{cycle.interval}ヶ月ごと"
