@@ -1,0 +1,79 @@
+"""Reads about subscriptions that several callers need (my page, admin, services, the scheduler)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from catalog.models import Course, CourseCycle
+
+from .cycles import Cycle
+from .models import ShopPolicy, Subscription
+from .preview import PreviewRow, preview_schedule
+
+
+def today_in_shop() -> date:
+    """Today in the shop's time zone: the business date every service and the scheduler use."""
+    return timezone.localdate(timezone=ZoneInfo(settings.SHOP_TIMEZONE))
+
+
+def change_deadline(subscription: Subscription, policy: ShopPolicy) -> date | None:
+    """The last day a customer may change the next delivery (inclusive); None without a next date."""
+    if subscription.next_creation_date is None:
+        return None
+    return subscription.next_creation_date - timedelta(days=policy.change_deadline_days)
+
+
+def can_customer_change(subscription: Subscription, policy: ShopPolicy, today: date | None = None) -> bool:
+    """True while a customer may still change the next delivery (on the deadline day itself too)."""
+    deadline = change_deadline(subscription, policy)
+    return deadline is not None and (today or today_in_shop()) <= deadline
+
+
+def upcoming_deliveries(
+    subscription: Subscription, count: int = 6, policy: ShopPolicy | None = None
+) -> list[PreviewRow]:
+    """The next `count` deliveries from the next sequence, skipped ones included and marked."""
+    policy = policy or ShopPolicy.current()
+    return preview_schedule(
+        subscription.cycle,
+        anchor_date=subscription.anchor_date,
+        anchor_sequence=subscription.anchor_sequence,
+        start_sequence=max(subscription.next_sequence, subscription.anchor_sequence),
+        count=count,
+        calendar=policy.business_calendar(),
+        lead_days=policy.lead_days,
+        skipped=subscription.skipped,
+    )
+
+
+def course_cycle_to_cycle(course_cycle: CourseCycle) -> Cycle:
+    """The Cycle value a CourseCycle row offers (day_of_month None: the first delivery's day)."""
+    return Cycle(
+        unit=course_cycle.unit,
+        interval=course_cycle.interval,
+        day_of_month=course_cycle.day_of_month,
+        nth_week=course_cycle.nth_week,
+        weekday=course_cycle.weekday,
+    )
+
+
+def course_allows_cycle(course: Course, cycle: Cycle) -> bool:
+    """Whether one of the course's CourseCycle rows offers `cycle`.
+
+    A row without day_of_month allows any day (the customer picks the first delivery date).
+    """
+    for offered in course.cycles.all():
+        if (offered.unit, offered.interval, offered.nth_week, offered.weekday) != (
+            cycle.unit,
+            cycle.interval,
+            cycle.nth_week,
+            cycle.weekday,
+        ):
+            continue
+        if offered.day_of_month is None or offered.day_of_month == cycle.day_of_month:
+            return True
+    return False
