@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class MypageConfig(AppConfig):
     name = "mypage"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the sign-up receiver

@@ -1,0 +1,269 @@
+"""The reads behind the my page and its API, always scoped to one customer.
+
+Every lookup takes the customer and filters by it, so another customer's id is simply not found
+(a 404), never a permission question that could be forgotten. Lists fetch their related rows in
+a fixed number of queries (select_related / prefetch_related), whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from billing.models import PaymentMethod
+from catalog.models import CourseCycle
+from customers.models import Address, Customer
+from orders.models import Order, OrderLine
+from subscriptions import selectors as subscription_selectors
+from subscriptions.cycles import delivery_date
+from subscriptions.models import (
+    ShopPolicy,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionItem,
+    SubscriptionStatus,
+)
+
+UPCOMING_COUNT = 6
+TIMELINE_LIMIT = 20
+HOME_ORDER_LIMIT = 10
+
+
+def customer_for_user(user: Any) -> Customer | None:
+    """The customer profile of a signed-in user; None for staff accounts without one."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.customer
+    except Customer.DoesNotExist:
+        return None
+
+
+def policy_get() -> ShopPolicy:
+    """The shop policy with its special days loaded, so building its calendar costs no extra query."""
+    policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
+    return policy or ShopPolicy.current()
+
+
+def _subscription_queryset(customer: Customer) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(customer=customer)
+        .select_related("course", "shipping_address", "payment_method", "coupon")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=SubscriptionItem.objects.select_related("product").order_by("id"),
+            )
+        )
+    )
+
+
+def subscription_list(*, customer: Customer) -> list[Subscription]:
+    return list(_subscription_queryset(customer).order_by("-id"))
+
+
+def subscription_get(*, customer: Customer, subscription_id: int) -> Subscription:
+    """The customer's own subscription, or Http404 — also for another customer's id."""
+    subscription = _subscription_queryset(customer).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise Http404("subscription not found")
+    return subscription
+
+
+def _order_queryset(customer: Customer) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(customer=customer)
+        .select_related("subscription__course")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    )
+
+
+def order_list(*, customer: Customer, limit: int | None = None) -> list[Order] | QuerySet[Order]:
+    orders = _order_queryset(customer).order_by("-id")
+    return list(orders[:limit]) if limit else orders
+
+
+def order_get(*, customer: Customer, order_id: int) -> Order:
+    order = _order_queryset(customer).filter(pk=order_id).first()
+    if order is None:
+        raise Http404("order not found")
+    return order
+
+
+def address_list(*, customer: Customer) -> list[Address]:
+    return list(Address.objects.filter(customer=customer))
+
+
+def payment_method_choices(*, customer: Customer) -> list[PaymentMethod]:
+    return list(PaymentMethod.objects.filter(customer=customer, is_active=True))
+
+
+def course_cycle_choices(*, subscription: Subscription) -> list[CourseCycle]:
+    return list(CourseCycle.objects.filter(course_id=subscription.course_id))
+
+
+def timeline(*, subscription: Subscription, limit: int = TIMELINE_LIMIT) -> list[SubscriptionEvent]:
+    return list(SubscriptionEvent.objects.filter(subscription=subscription)[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class DateWindow:
+    """The dates a customer may pick as the next delivery date (inclusive)."""
+
+    earliest: date
+    latest: date
+
+    def suggestions(self, count: int = 7) -> list[date]:
+        days = (self.latest - self.earliest).days
+        return [self.earliest + timedelta(days=i) for i in range(min(count, days + 1))]
+
+
+def next_date_window(
+    *, subscription: Subscription, policy: ShopPolicy, today: date | None = None
+) -> DateWindow | None:
+    """The dates the date-change service accepts from a customer; None when there is none.
+
+    The earliest is the first date whose creation date lies at least `change_deadline_days` after
+    today (so it could still be changed after choosing it) and after the last delivery; the
+    latest is `date_change_max_days` after the current next delivery.
+    """
+    if subscription.next_delivery_date is None:
+        return None
+    today = today or subscription_selectors.today_in_shop()
+    calendar = policy.business_calendar()
+    earliest = calendar.earliest_delivery(
+        today + timedelta(days=policy.change_deadline_days), policy.lead_days
+    )
+    if subscription.last_delivery_date and earliest <= subscription.last_delivery_date:
+        earliest = subscription.last_delivery_date + timedelta(days=1)
+    latest = subscription.next_delivery_date + timedelta(days=policy.date_change_max_days)
+    if latest < earliest:
+        return None
+    return DateWindow(earliest=earliest, latest=latest)
+
+
+# Actions a shop may switch off, keyed by the name the pages and the API use.
+ACTION_PERMISSIONS: dict[str, str] = {
+    "skip": "allow_skip",
+    "unskip": "allow_skip",
+    "change-date": "allow_change_date",
+    "change-cycle": "allow_change_cycle",
+    "time-slot": "allow_change_time_slot",
+    "quantities": "allow_change_quantity",
+    "address": "allow_change_address",
+    "payment-method": "allow_change_payment",
+    "points": "allow_points",
+    "coupon-apply": "allow_coupon",
+    "coupon-remove": "allow_coupon",
+    "pause": "allow_pause",
+    "resume": "allow_pause",
+    "cancel": "allow_cancel",
+    "restart": "allow_restart",
+}
+# Actions that change the next delivery and so close at the change deadline.
+DEADLINE_ACTIONS = frozenset(
+    {
+        "skip",
+        "change-date",
+        "change-cycle",
+        "time-slot",
+        "quantities",
+        "address",
+        "payment-method",
+        "points",
+        "coupon-apply",
+        "coupon-remove",
+    }
+)
+_STATUS_ACTIONS: dict[str, frozenset[str]] = {
+    SubscriptionStatus.ACTIVE: frozenset(ACTION_PERMISSIONS) - {"resume", "restart"},
+    SubscriptionStatus.PAUSED: frozenset({"resume", "cancel", "address", "payment-method", "points"}),
+    SubscriptionStatus.SUSPENDED: frozenset({"payment-method", "address"}),
+    SubscriptionStatus.CANCELLED: frozenset({"restart"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedDelivery:
+    sequence: int
+    delivery_date: date
+
+
+def undoable_skips(
+    *, subscription: Subscription, policy: ShopPolicy, today: date | None = None
+) -> list[SkippedDelivery]:
+    """Skipped deliveries a customer may still restore: the same rule subscription_unskip applies."""
+    if subscription.status != SubscriptionStatus.ACTIVE or not subscription.skipped_sequences:
+        return []
+    today = today or subscription_selectors.today_in_shop()
+    calendar = policy.business_calendar()
+    found = []
+    for sequence in sorted(subscription.skipped):
+        if sequence < subscription.anchor_sequence:
+            continue
+        delivery = delivery_date(
+            subscription.cycle,
+            anchor_date=subscription.anchor_date,
+            anchor_sequence=subscription.anchor_sequence,
+            sequence=sequence,
+        )
+        if subscription.last_delivery_date and delivery <= subscription.last_delivery_date:
+            continue
+        creation = calendar.creation_date(delivery, policy.lead_days)
+        if today <= creation - timedelta(days=policy.change_deadline_days):
+            found.append(SkippedDelivery(sequence=sequence, delivery_date=delivery))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionState:
+    """What the subscription page shows beside the subscription itself."""
+
+    deadline: date | None
+    can_change: bool  # the next delivery can still be changed (before the deadline)
+    permitted: frozenset[str]  # actions the shop allows and the status admits
+    allowed: frozenset[str]  # permitted and, for deadline actions, before the deadline
+    upcoming: list[Any]
+    undoable_skips: list[SkippedDelivery]
+
+
+def subscription_state(
+    *, subscription: Subscription, policy: ShopPolicy, upcoming_count: int = UPCOMING_COUNT
+) -> SubscriptionState:
+    deadline = None
+    if subscription.next_creation_date is not None:
+        deadline = subscription_selectors.change_deadline(subscription, policy)
+    can_change = subscription_selectors.can_customer_change(subscription, policy)
+    permitted = frozenset(
+        name
+        for name in _STATUS_ACTIONS.get(subscription.status, frozenset())
+        if getattr(policy, ACTION_PERMISSIONS[name])
+    )
+    allowed = frozenset(name for name in permitted if can_change or name not in DEADLINE_ACTIONS)
+    upcoming: list[Any] = []
+    if subscription.status == SubscriptionStatus.ACTIVE and subscription.next_delivery_date:
+        upcoming = list(subscription_selectors.upcoming_deliveries(subscription, upcoming_count, policy))
+    skips = undoable_skips(subscription=subscription, policy=policy) if "unskip" in permitted else []
+    return SubscriptionState(
+        deadline=deadline,
+        can_change=can_change,
+        permitted=permitted,
+        allowed=allowed,
+        upcoming=upcoming,
+        undoable_skips=skips,
+    )
+
+
+def points_balance(*, customer: Customer) -> int | None:
+    """The customer's point balance from billing's ledger; None where points are not available."""
+    if not customer.is_member:
+        return None
+    try:
+        from billing.services.points import points_balance as ledger_balance
+    except ImportError:  # billing's points service not installed in this build
+        return None
+    return ledger_balance(customer)

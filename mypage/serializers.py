@@ -1,0 +1,316 @@
+"""My-page API serializers. Action inputs validate into the same keyword arguments as mypage.forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.models import PaymentMethod
+from catalog.models import CourseCycle
+from customers.models import PREFECTURE_CHOICES, Address
+from orders.models import Order, OrderLine
+from subscriptions.models import PointsReservation, Subscription, SubscriptionEvent, TimeSlot
+from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
+
+from .forms import CUSTOMER_CANCEL_REASONS, MAX_QUANTITY
+from .selectors import SubscriptionState, next_date_window
+
+# ---- reads ---------------------------------------------------------------------------------------
+
+
+class SubscriptionItemSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+
+
+class UpcomingDeliverySerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    delivery_date = serializers.DateField()
+    creation_date = serializers.DateField()
+    skipped = serializers.BooleanField()
+
+
+class CourseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CycleSerializer(serializers.Serializer):
+    unit = serializers.CharField(source="cycle_unit")
+    interval = serializers.IntegerField(source="cycle_interval")
+    day_of_month = serializers.IntegerField(source="cycle_day_of_month", allow_null=True)
+    nth_week = serializers.IntegerField(source="cycle_nth_week", allow_null=True)
+    weekday = serializers.IntegerField(source="cycle_weekday", allow_null=True)
+    label = serializers.CharField(source="cycle_label")
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    """A subscription with what the customer may do now; `context["states"]` maps id -> state."""
+
+    course = CourseSerializer()
+    cycle = CycleSerializer(source="*")
+    items = SubscriptionItemSerializer(many=True)
+    coupon_code = serializers.CharField(source="coupon.code", allow_null=True, default=None)
+    change_deadline = serializers.SerializerMethodField()
+    can_change = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    upcoming = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "course",
+            "status",
+            "cycle",
+            "items",
+            "next_sequence",
+            "next_delivery_date",
+            "next_creation_date",
+            "change_deadline",
+            "can_change",
+            "delivery_time_slot",
+            "shipping_address_id",
+            "payment_method_id",
+            "points_reservation",
+            "points_reservation_amount",
+            "coupon_code",
+            "paused_until",
+            "cancelled_at",
+            "allowed_actions",
+            "upcoming",
+        ]
+
+    def _state(self, subscription: Subscription) -> SubscriptionState:
+        return self.context["states"][subscription.pk]
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_change_deadline(self, subscription: Subscription) -> Any:
+        return self._state(subscription).deadline
+
+    def get_can_change(self, subscription: Subscription) -> bool:
+        return self._state(subscription).can_change
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, subscription: Subscription) -> list[str]:
+        return sorted(self._state(subscription).allowed)
+
+    @extend_schema_field(UpcomingDeliverySerializer(many=True))
+    def get_upcoming(self, subscription: Subscription) -> list[dict[str, Any]]:
+        return UpcomingDeliverySerializer(self._state(subscription).upcoming, many=True).data
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubscriptionEvent
+        fields = ["id", "created_at", "actor_kind", "kind", "before", "after"]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["product_id", "sku", "product_name", "quantity", "unit_price", "tax_rate", "line_total"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True)
+    invoice_url = serializers.SerializerMethodField()
+    slip_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "subscription_id",
+            "sequence",
+            "status",
+            "payment_status",
+            "creation_date",
+            "delivery_date",
+            "delivery_time_slot",
+            "tracking_number",
+            "items_subtotal",
+            "discount_total",
+            "shipping_fee",
+            "cod_fee",
+            "points_used",
+            "total",
+            "lines",
+            "invoice_url",
+            "slip_url",
+        ]
+
+    def get_invoice_url(self, order: Order) -> str:
+        return f"/mypage/orders/{order.pk}/invoice.pdf"
+
+    def get_slip_url(self, order: Order) -> str:
+        return f"/mypage/orders/{order.pk}/slip.pdf"
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    prefecture = serializers.ChoiceField(choices=PREFECTURE_CHOICES)
+
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "label",
+            "recipient_name",
+            "postal_code",
+            "prefecture",
+            "city",
+            "line1",
+            "line2",
+            "phone",
+            "is_default",
+        ]
+        read_only_fields = ["id", "is_default"]
+
+    def validate_postal_code(self, value: str) -> str:
+        digits = value.replace("-", "").strip()
+        if len(digits) != 7 or not digits.isdigit():
+            raise serializers.ValidationError(_("郵便番号は7桁の数字で入力してください。"))
+        return f"{digits[:3]}-{digits[3:]}"
+
+
+class PointsBalanceSerializer(serializers.Serializer):
+    balance = serializers.IntegerField(allow_null=True)
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = ["id", "kind", "brand", "last4", "exp_month", "exp_year", "is_default"]
+
+
+# ---- action inputs -------------------------------------------------------------------------------
+# Each validates into the keyword arguments of mypage.actions' runner (the service's arguments).
+# context: subscription, customer, policy.
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class UnskipSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField(min_value=1)
+
+
+class ChangeDateSerializer(serializers.Serializer):
+    new_date = serializers.DateField()
+
+    def validate_new_date(self, value: Any) -> Any:
+        window = next_date_window(subscription=self.context["subscription"], policy=self.context["policy"])
+        if window is None or not window.earliest <= value <= window.latest:
+            raise serializers.ValidationError(
+                _("選択できない日付です。表示されている範囲からお選びください。")
+            )
+        return value
+
+
+class ChangeCycleSerializer(serializers.Serializer):
+    course_cycle_id = serializers.IntegerField(help_text="One of the course's cycles (CourseCycle id).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        subscription = self.context["subscription"]
+        row = CourseCycle.objects.filter(
+            course_id=subscription.course_id, pk=attrs["course_cycle_id"]
+        ).first()
+        if row is None:
+            raise serializers.ValidationError({"course_cycle_id": _("このコースでは選べない周期です。")})
+        return {"cycle": course_cycle_to_cycle(row)}
+
+
+class TimeSlotSerializer(serializers.Serializer):
+    time_slot = serializers.ChoiceField(choices=TimeSlot.choices, allow_blank=True)
+
+
+class QuantitySerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class QuantitiesSerializer(serializers.Serializer):
+    items = QuantitySerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        subscription = self.context["subscription"]
+        known = {item.product_id for item in subscription.items.all()}
+        quantities = {row["product_id"]: row["quantity"] for row in attrs["items"]}
+        if not set(quantities) <= known:
+            raise serializers.ValidationError({"items": _("この定期購入にない商品が含まれています。")})
+        return {"quantities": quantities}
+
+
+class AddressChoiceSerializer(serializers.Serializer):
+    address_id = serializers.IntegerField()
+
+    def validate_address_id(self, value: int) -> int:
+        if not Address.objects.filter(customer=self.context["customer"], pk=value).exists():
+            raise serializers.ValidationError(_("お届け先が見つかりません。"))
+        return value
+
+
+class PaymentMethodChoiceSerializer(serializers.Serializer):
+    payment_method_id = serializers.IntegerField()
+
+    def validate_payment_method_id(self, value: int) -> int:
+        if not PaymentMethod.objects.filter(
+            customer=self.context["customer"], pk=value, is_active=True
+        ).exists():
+            raise serializers.ValidationError(_("お支払い方法が見つかりません。"))
+        return value
+
+
+class PointsSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=PointsReservation.choices)
+    amount = serializers.IntegerField(min_value=0, required=False, default=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["mode"] == PointsReservation.AMOUNT and not attrs.get("amount"):
+            raise serializers.ValidationError({"amount": _("利用するポイント数を入力してください。")})
+        if attrs["mode"] != PointsReservation.AMOUNT:
+            attrs["amount"] = 0
+        return attrs
+
+
+class CouponSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40, trim_whitespace=True)
+
+
+class PauseSerializer(serializers.Serializer):
+    resume_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_resume_on(self, value: Any) -> Any:
+        if value is not None and value <= today_in_shop():
+            raise serializers.ValidationError(_("再開日には明日以降の日付を指定してください。"))
+        return value
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=CUSTOMER_CANCEL_REASONS)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+ACTION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
+    "skip": EmptySerializer,
+    "unskip": UnskipSerializer,
+    "change-date": ChangeDateSerializer,
+    "change-cycle": ChangeCycleSerializer,
+    "time-slot": TimeSlotSerializer,
+    "quantities": QuantitiesSerializer,
+    "address": AddressChoiceSerializer,
+    "payment-method": PaymentMethodChoiceSerializer,
+    "points": PointsSerializer,
+    "coupon-apply": CouponSerializer,
+    "coupon-remove": EmptySerializer,
+    "pause": PauseSerializer,
+    "resume": EmptySerializer,
+    "cancel": CancelSerializer,
+    "restart": EmptySerializer,
+}
