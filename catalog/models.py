@@ -141,3 +141,94 @@ def describe_cycle(cycle: object) -> str:
     if cycle.day_of_month:
         return f"{head}{cycle.day_of_month}日"
     return f"{cycle.interval}ヶ月ごと"
+
+
+class PriceKind(models.TextChoices):
+    FIXED = "fixed", _("定額")
+    PERCENT = "percent", _("定率")
+
+
+class ProductSalePrice(models.Model):
+    """A sale price (セール価格) for a period of business dates; the customer pays the lowest price."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sale_prices")
+    unit_price = models.PositiveIntegerField(_("セール価格（税込）"))
+    starts_on = models.DateField(_("開始日"))
+    # Inclusive; None: until further notice.
+    ends_on = models.DateField(_("終了日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("セール価格")
+        verbose_name_plural = _("セール価格")
+        ordering = ["product", "starts_on"]
+        indexes = [models.Index(fields=["starts_on", "ends_on"], name="sale_price_period_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="sale_price_period_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} ¥{self.unit_price:,} ({self.starts_on}〜{self.ends_on or ''})"
+
+
+class QuantityTier(models.Model):
+    """A unit price from a quantity on (1 for ¥X, 10 or more for ¥Y each)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="quantity_tiers")
+    min_quantity = models.PositiveIntegerField(_("数量（以上）"))
+    unit_price = models.PositiveIntegerField(_("単価（税込）"))
+
+    class Meta:
+        verbose_name = _("数量別価格")
+        verbose_name_plural = _("数量別価格")
+        ordering = ["product", "min_quantity"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "min_quantity"], name="quantity_tier_unique"),
+            models.CheckConstraint(condition=models.Q(min_quantity__gte=1), name="quantity_tier_min_ge_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.min_quantity}〜: ¥{self.unit_price:,}"
+
+
+class GroupPrice(models.Model):
+    """The unit price for members of a customer group (会員ランク価格)."""
+
+    group = models.ForeignKey("customers.CustomerGroup", on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="group_prices")
+    unit_price = models.PositiveIntegerField(_("単価（税込）"))
+
+    class Meta:
+        verbose_name = _("顧客グループ価格")
+        verbose_name_plural = _("顧客グループ価格")
+        constraints = [models.UniqueConstraint(fields=["group", "product"], name="group_price_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group} / {self.product}: ¥{self.unit_price:,}"
+
+
+class BulkDiscount(models.Model):
+    """まとめ買い割引: off the item subtotal when an order holds at least min_quantity items in all.
+
+    Without a course it applies to every course. The largest matching discount wins; they never add up.
+    """
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="bulk_discounts", null=True, blank=True
+    )
+    min_quantity = models.PositiveIntegerField(_("合計数量（以上）"))
+    kind = models.CharField(_("割引種別"), max_length=8, choices=PriceKind.choices, default=PriceKind.PERCENT)
+    # FIXED: yen off; PERCENT: whole percent (1-100).
+    value = models.PositiveIntegerField(_("割引額・割引率"))
+    is_active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        verbose_name = _("まとめ買い割引")
+        verbose_name_plural = _("まとめ買い割引")
+        ordering = ["min_quantity"]
+
+    def __str__(self) -> str:
+        unit = "%" if self.kind == PriceKind.PERCENT else "円"
+        return f"{self.min_quantity}個以上 {self.value}{unit}引き"

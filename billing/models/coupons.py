@@ -20,7 +20,9 @@ class CouponAppliesTo(models.TextChoices):
 class Coupon(models.Model):
     code = models.CharField(_("クーポンコード"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
-    kind = models.CharField(_("割引種別"), max_length=8, choices=DiscountKind.choices, default=DiscountKind.FIXED)
+    kind = models.CharField(
+        _("割引種別"), max_length=8, choices=DiscountKind.choices, default=DiscountKind.FIXED
+    )
     # FIXED: yen off the tax-inclusive item subtotal. PERCENT: whole percent (1-100).
     value = models.PositiveIntegerField(_("割引額・割引率"))
     valid_from = models.DateTimeField(_("有効期間（開始）"), null=True, blank=True)
@@ -42,3 +44,31 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+class CouponRedemption(models.Model):
+    """One use of a coupon by one order. Deleted when the order is cancelled: the use is given back."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="coupon_redemptions"
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.SET_NULL,
+        related_name="coupon_redemptions",
+        null=True,
+        blank=True,
+    )
+    sequence = models.PositiveIntegerField(_("定期回数"), null=True, blank=True)
+    created_at = models.DateTimeField(_("利用日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("クーポン利用")
+        verbose_name_plural = _("クーポン利用")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["coupon", "customer"], name="coupon_redemption_cust_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.coupon_id} → 受注 {self.order_id}"

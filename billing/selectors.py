@@ -1,0 +1,395 @@
+"""Pricing reads shared by the nightly run, the my page and the admin.
+
+`PricingBook` loads everything pricing needs for a batch of subscriptions in a fixed number of
+queries, then prices each order in memory with billing.pricing.price_order. Inside a transaction it
+locks the rows whose counts it relies on (capped coupons, point accounts) so that two batches or a
+batch and a my-page action can never spend the same coupon use or the same points; the caller
+records what it used with `record_benefits` before committing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
+from core.errors import Conflict
+from customers.models import Customer
+
+from .models import (
+    BillingPolicy,
+    CodFee,
+    Coupon,
+    CouponAppliesTo,
+    CouponRedemption,
+    PointAccount,
+    PointEntry,
+    PointKind,
+    PrefectureShippingFee,
+)
+from .pricing import BulkDiscountRule, CouponTerms, PricedOrder, ProductPrices, ShippingTerms, price_order
+
+# (order_id, customer_id, subscription_id, sequence, coupon_id or None, points_used)
+BenefitRow = tuple[int, int, int | None, int | None, int | None, int]
+
+
+def shop_date(moment: datetime) -> date:
+    """The business date of an aware timestamp in the shop's time zone."""
+    return moment.astimezone(ZoneInfo(settings.SHOP_TIMEZONE)).date()
+
+
+def coupon_window_refusal(coupon: Coupon, on: date) -> str | None:
+    """Why the coupon cannot be used on business date `on` (inactive or outside its window), if so."""
+    if not coupon.is_active:
+        return "coupon_not_found"
+    if coupon.valid_from is not None and shop_date(coupon.valid_from) > on:
+        return "coupon_not_started"
+    if coupon.valid_until is not None and shop_date(coupon.valid_until) < on:
+        return "coupon_expired"
+    return None
+
+
+def coupon_terms(coupon: Coupon, *, refusal: str | None = None) -> CouponTerms:
+    return CouponTerms(
+        id=coupon.pk,
+        kind=coupon.kind,
+        value=coupon.value,
+        applies_to=coupon.applies_to,
+        sequences=frozenset(int(s) for s in coupon.sequences or ()),
+        min_subtotal=coupon.min_subtotal,
+        refusal=refusal,
+    )
+
+
+def shipping_terms(policy: BillingPolicy | None = None) -> ShippingTerms:
+    policy = policy or BillingPolicy.current()
+    return ShippingTerms(
+        base_fee=policy.shipping_base_fee,
+        free_from=policy.shipping_free_from,
+        prefecture_fees=dict(PrefectureShippingFee.objects.values_list("prefecture", "fee")),
+        remote_island_surcharge=policy.remote_island_surcharge,
+        cod_fees=tuple(CodFee.objects.order_by("up_to_amount").values_list("up_to_amount", "fee")),
+    )
+
+
+def points_balance(customer: Customer | int) -> int:
+    """The customer's point balance (0 for guests and customers who never had points)."""
+    customer_id = getattr(customer, "pk", customer)
+    row = PointAccount.objects.filter(customer_id=customer_id).values_list("balance", flat=True).first()
+    return row or 0
+
+
+@dataclass(slots=True)
+class _CouponState:
+    coupon: Coupon
+    refusal: str | None
+    remaining: int | None  # total uses left; None: no cap
+
+
+class PricingBook:
+    """Prices for a batch of subscriptions as of business date `on`. Not shared between threads."""
+
+    def __init__(self) -> None:
+        self.on: date
+        self.policy: BillingPolicy
+        self.shipping: ShippingTerms
+        self._products: dict[int, Product] = {}
+        self._course_prices: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self._sale: dict[int, int] = {}
+        self._tiers: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._group_prices: dict[tuple[int, int], int] = {}
+        self._bulk: dict[int | None, list[BulkDiscountRule]] = defaultdict(list)
+        self._customers: dict[int, tuple[int | None, bool]] = {}
+        self._coupons: dict[int, _CouponState] = {}
+        self._customer_uses: dict[tuple[int, int], int] = {}
+        self._points: dict[int, int] = {}
+        self._prices_cache: dict[tuple[int, int, int | None], ProductPrices] = {}
+
+    @classmethod
+    def load(cls, *, subscriptions: Sequence, on: date) -> PricingBook:
+        """Everything the batch needs, in a fixed number of queries whatever the batch size."""
+        book = cls()
+        book.on = on
+        book.policy = BillingPolicy.current()
+        book.shipping = shipping_terms(book.policy)
+        subscription_ids = [s.pk for s in subscriptions]
+        course_ids = {s.course_id for s in subscriptions}
+        customer_ids = {s.customer_id for s in subscriptions}
+        book._customers = {
+            pk: (group_id, is_member)
+            for pk, group_id, is_member in Customer.objects.filter(pk__in=customer_ids).values_list(
+                "pk", "group_id", "is_member"
+            )
+        }
+        product_filter = Q(subscription_items__subscription_id__in=subscription_ids) | Q(
+            course_items__course_id__in=course_ids
+        )
+        book._load_products(product_filter)
+        for course_id, product_id, from_sequence, unit_price in (
+            CoursePrice.objects.filter(course_id__in=course_ids)
+            .order_by("from_sequence")
+            .values_list("course_id", "product_id", "from_sequence", "unit_price")
+        ):
+            key = (course_id, product_id)
+            book._course_prices[key] = (*book._course_prices.get(key, ()), (from_sequence, unit_price))
+        for rule in BulkDiscount.objects.filter(
+            Q(course__isnull=True) | Q(course_id__in=course_ids), is_active=True
+        ):
+            book._bulk[rule.course_id].append(BulkDiscountRule(rule.min_quantity, rule.kind, rule.value))
+        book._load_coupons([s for s in subscriptions if s.coupon_id], on)
+        book._load_points(subscriptions)
+        return book
+
+    def _load_products(self, product_filter: Q) -> None:
+        loaded = {p.pk: p for p in Product.objects.filter(product_filter).distinct()}
+        self._products.update(loaded)
+        product_ids = set(loaded)
+        if not product_ids:
+            return
+        groups = {group_id for group_id, _member in self._customers.values() if group_id}
+        active_sales = ProductSalePrice.objects.filter(
+            product_id__in=product_ids, starts_on__lte=self.on
+        ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=self.on))
+        for product_id, unit_price in active_sales.values_list("product_id", "unit_price"):
+            self._sale[product_id] = min(unit_price, self._sale.get(product_id, unit_price))
+        for product_id, min_quantity, unit_price in (
+            QuantityTier.objects.filter(product_id__in=product_ids)
+            .order_by("min_quantity")
+            .values_list("product_id", "min_quantity", "unit_price")
+        ):
+            self._tiers[product_id] = (*self._tiers.get(product_id, ()), (min_quantity, unit_price))
+        if groups:
+            for group_id, product_id, unit_price in GroupPrice.objects.filter(
+                product_id__in=product_ids, group_id__in=groups
+            ).values_list("group_id", "product_id", "unit_price"):
+                self._group_prices[(group_id, product_id)] = unit_price
+
+    def _load_coupons(self, with_coupon: Sequence, on: date) -> None:
+        coupon_ids = sorted({s.coupon_id for s in with_coupon})
+        if not coupon_ids:
+            return
+        coupons = Coupon.objects.filter(pk__in=coupon_ids).order_by("pk")
+        if transaction.get_connection().in_atomic_block:
+            # Held until the caller commits its redemptions: counts below stay true for this batch.
+            coupons = coupons.select_for_update(of=("self",))
+        totals = dict(
+            CouponRedemption.objects.filter(coupon_id__in=coupon_ids)
+            .values("coupon_id")
+            .annotate(n=Count("id"))
+            .values_list("coupon_id", "n")
+        )
+        customer_ids = {s.customer_id for s in with_coupon}
+        for coupon_id, customer_id, n in (
+            CouponRedemption.objects.filter(coupon_id__in=coupon_ids, customer_id__in=customer_ids)
+            .values("coupon_id", "customer_id")
+            .annotate(n=Count("id"))
+            .values_list("coupon_id", "customer_id", "n")
+        ):
+            self._customer_uses[(coupon_id, customer_id)] = n
+        for coupon in coupons:
+            remaining = None if coupon.max_uses is None else coupon.max_uses - totals.get(coupon.pk, 0)
+            self._coupons[coupon.pk] = _CouponState(coupon, coupon_window_refusal(coupon, on), remaining)
+
+    def _load_points(self, subscriptions: Sequence) -> None:
+        spenders = sorted(
+            {
+                s.customer_id
+                for s in subscriptions
+                if s.points_reservation != "none" and self._customers.get(s.customer_id, (None, False))[1]
+            }
+        )
+        if not spenders:
+            return
+        accounts = PointAccount.objects.filter(customer_id__in=spenders).order_by("customer_id")
+        if transaction.get_connection().in_atomic_block:
+            # Two batches (or a batch and an admin adjustment) can never spend the same points.
+            accounts = accounts.select_for_update()
+        self._points = dict(accounts.values_list("customer_id", "balance"))
+
+    def product_prices(self, *, product_id: int, course_id: int, group_id: int | None) -> ProductPrices:
+        key = (product_id, course_id, group_id)
+        cached = self._prices_cache.get(key)
+        if cached is not None:
+            return cached
+        if product_id not in self._products:
+            # An item outside the subscription and its course (e.g. an admin adding a product):
+            # one extra lookup rather than a wrong price.
+            self._load_products(Q(pk=product_id))
+        product = self._products[product_id]
+        prices = ProductPrices(
+            product_id=product.pk,
+            sku=product.sku,
+            name=product.name,
+            tax_rate=product.tax_rate,
+            list_price=product.price,
+            course_prices=self._course_prices.get((course_id, product_id), ()),
+            sale_price=self._sale.get(product_id),
+            tiers=self._tiers.get(product_id, ()),
+            group_price=self._group_prices.get((group_id, product_id)) if group_id else None,
+        )
+        self._prices_cache[key] = prices
+        return prices
+
+    def _coupon_for(self, subscription) -> CouponTerms | None:  # noqa: ANN001
+        state = self._coupons.get(subscription.coupon_id) if subscription.coupon_id else None
+        if state is None:
+            return None
+        coupon = state.coupon
+        refusal = state.refusal
+        used_by_customer = self._customer_uses.get((coupon.pk, subscription.customer_id), 0)
+        if refusal is None and state.remaining is not None and state.remaining <= 0:
+            refusal = "coupon_used_up"
+        limit = coupon.max_uses_per_customer
+        if refusal is None and limit is not None and used_by_customer >= limit:
+            refusal = "coupon_limit_reached"
+        return coupon_terms(coupon, refusal=refusal)
+
+    def _points_requested(self, subscription) -> int:  # noqa: ANN001
+        reservation = subscription.points_reservation
+        if reservation == "none" or not self._customers.get(subscription.customer_id, (None, False))[1]:
+            return 0
+        balance = self._points.get(subscription.customer_id, 0)
+        if reservation == "all":
+            return balance
+        return min(subscription.points_reservation_amount, balance)
+
+    def price_subscription_order(
+        self,
+        *,
+        subscription,  # noqa: ANN001 - a subscriptions.models.Subscription
+        items: list[tuple[int, int]],
+        price_sequence: int,
+        payment_kind: str,
+        address_prefecture: str,
+        remote_island: bool,
+    ) -> PricedOrder:
+        """Price one order of the batch. Coupon uses and points it takes are held back from later
+        orders of the same book, so a batch never promises more than the caps or balances allow."""
+        group_id = self._customers.get(subscription.customer_id, (None, False))[0]
+        priced_items = [
+            (self.product_prices(product_id=pid, course_id=subscription.course_id, group_id=group_id), qty)
+            for pid, qty in items
+        ]
+        priced = price_order(
+            items=priced_items,
+            sequence=price_sequence,
+            shipping=self.shipping,
+            prefecture=address_prefecture,
+            remote_island=remote_island,
+            payment_kind=payment_kind,
+            bulk_rules=(*self._bulk.get(None, ()), *self._bulk.get(subscription.course_id, ())),
+            coupon=self._coupon_for(subscription),
+            points_requested=self._points_requested(subscription),
+            rounding=self.policy.tax_rounding,
+        )
+        if priced.coupon_id is not None:
+            state = self._coupons[priced.coupon_id]
+            if state.remaining is not None:
+                state.remaining -= 1
+            key = (priced.coupon_id, subscription.customer_id)
+            self._customer_uses[key] = self._customer_uses.get(key, 0) + 1
+        if priced.points_used:
+            self._points[subscription.customer_id] -= priced.points_used
+        return priced
+
+    def record_benefits(self, *, orders: list[BenefitRow]) -> None:
+        """Write the coupon redemptions and point uses of created orders, in the caller's transaction.
+
+        Re-checks caps and balances under row locks, so a caller that priced outside a transaction
+        gets a Conflict instead of an overdrawn balance or a coupon used past its cap.
+        """
+        record_benefits(orders=orders, on=self.on)
+
+
+def record_benefits(*, orders: list[BenefitRow], on: date) -> None:
+    """Bulk-write coupon redemptions and point "use" entries for created orders (see PricingBook)."""
+    with transaction.atomic():
+        _record_redemptions([row for row in orders if row[4] is not None])
+        _record_point_uses([row for row in orders if row[5] > 0], on)
+
+
+def _record_redemptions(rows: list[BenefitRow]) -> None:
+    if not rows:
+        return
+    from subscriptions.models import Subscription
+
+    coupon_ids = sorted({row[4] for row in rows})
+    coupons = Coupon.objects.select_for_update(of=("self",)).in_bulk(coupon_ids)
+    totals = dict(
+        CouponRedemption.objects.filter(coupon_id__in=coupon_ids)
+        .values("coupon_id")
+        .annotate(n=Count("id"))
+        .values_list("coupon_id", "n")
+    )
+    per_customer: dict[tuple[int, int], int] = defaultdict(int)
+    for coupon_id, customer_id, n in (
+        CouponRedemption.objects.filter(coupon_id__in=coupon_ids, customer_id__in={row[1] for row in rows})
+        .values("coupon_id", "customer_id")
+        .annotate(n=Count("id"))
+        .values_list("coupon_id", "customer_id", "n")
+    ):
+        per_customer[(coupon_id, customer_id)] = n
+    for _order_id, customer_id, _sub_id, _seq, coupon_id, _points in rows:
+        coupon = coupons[coupon_id]
+        totals[coupon_id] = totals.get(coupon_id, 0) + 1
+        per_customer[(coupon_id, customer_id)] += 1
+        if coupon.max_uses is not None and totals[coupon_id] > coupon.max_uses:
+            raise Conflict("coupon_used_up", "このクーポンは利用上限に達しました。")
+        if (
+            coupon.max_uses_per_customer is not None
+            and per_customer[(coupon_id, customer_id)] > coupon.max_uses_per_customer
+        ):
+            raise Conflict("coupon_limit_reached", "このクーポンはご利用回数の上限に達しています。")
+    CouponRedemption.objects.bulk_create(
+        CouponRedemption(order_id=o, customer_id=c, subscription_id=s, sequence=q, coupon_id=k)
+        for o, c, s, q, k, _p in rows
+    )
+    # A "next order only" coupon is spent once it has been redeemed: later orders go without it.
+    next_only = {cid for cid, coupon in coupons.items() if coupon.applies_to == CouponAppliesTo.NEXT}
+    spent_on = [row[2] for row in rows if row[4] in next_only and row[2] is not None]
+    if spent_on:
+        Subscription.objects.filter(pk__in=spent_on, coupon_id__in=next_only).update(coupon=None)
+
+
+def _record_point_uses(rows: list[BenefitRow], on: date) -> None:
+    if not rows:
+        return
+    customer_ids = sorted({row[1] for row in rows})
+    accounts = {
+        a.customer_id: a
+        for a in PointAccount.objects.select_for_update()
+        .filter(customer_id__in=customer_ids)
+        .order_by("customer_id")
+    }
+    for _order_id, customer_id, _sub, _seq, _coupon, points in rows:
+        account = accounts.get(customer_id)
+        if account is None or account.balance < points:
+            raise Conflict("points_insufficient", "ポイント残高が不足しています。")
+        account.balance -= points
+        account.last_activity_on = on
+    PointEntry.objects.bulk_create(
+        PointEntry(customer_id=c, kind=PointKind.USE, amount=-p, order_id=o) for o, c, _s, _q, _k, p in rows
+    )
+    PointAccount.objects.bulk_update(accounts.values(), ["balance", "last_activity_on"])
+
+
+def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # noqa: ANN001
+    """What the subscription's next order will cost as of `on` (my page and admin preview)."""
+    book = PricingBook.load(subscriptions=[subscription], on=on)
+    address = subscription.shipping_address
+    method = subscription.payment_method
+    return book.price_subscription_order(
+        subscription=subscription,
+        items=list(subscription.items.values_list("product_id", "quantity")),
+        price_sequence=subscription.cycle_count + 1,
+        payment_kind=method.kind if method else "",
+        address_prefecture=address.prefecture if address else "",
+        remote_island=bool(address and address.is_remote_island),
+    )
