@@ -164,7 +164,8 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "cancel": "allow_cancel",
     "restart": "allow_restart",
 }
-# Actions that change the next delivery and so close at the change deadline.
+# Actions the services refuse a customer after the change deadline of the next delivery. Changing
+# the card is always allowed (a failed card must be replaceable); cancelling only while active.
 DEADLINE_ACTIONS = frozenset(
     {
         "skip",
@@ -173,18 +174,24 @@ DEADLINE_ACTIONS = frozenset(
         "time-slot",
         "quantities",
         "address",
-        "payment-method",
         "points",
         "coupon-apply",
         "coupon-remove",
+        "pause",
     }
 )
 _STATUS_ACTIONS: dict[str, frozenset[str]] = {
     SubscriptionStatus.ACTIVE: frozenset(ACTION_PERMISSIONS) - {"resume", "restart"},
     SubscriptionStatus.PAUSED: frozenset({"resume", "cancel", "address", "payment-method", "points"}),
-    SubscriptionStatus.SUSPENDED: frozenset({"payment-method", "address"}),
+    SubscriptionStatus.SUSPENDED: frozenset({"payment-method", "address", "cancel"}),
     SubscriptionStatus.CANCELLED: frozenset({"restart"}),
 }
+
+
+def _needs_deadline(name: str, subscription: Subscription) -> bool:
+    if name == "cancel":
+        return subscription.status == SubscriptionStatus.ACTIVE
+    return name in DEADLINE_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +250,7 @@ def subscription_state(
         for name in _STATUS_ACTIONS.get(subscription.status, frozenset())
         if getattr(policy, ACTION_PERMISSIONS[name])
     )
-    allowed = frozenset(name for name in permitted if can_change or name not in DEADLINE_ACTIONS)
+    allowed = frozenset(name for name in permitted if can_change or not _needs_deadline(name, subscription))
     upcoming: list[Any] = []
     if subscription.status == SubscriptionStatus.ACTIVE and subscription.next_delivery_date:
         upcoming = list(subscription_selectors.upcoming_deliveries(subscription, upcoming_count, policy))

@@ -1,0 +1,52 @@
+"""Fixtures for the my-page tests: a signed-in customer with one subscription well before its deadline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from subscriptions.selectors import today_in_shop
+from tests.factories import CustomerFactory, SubscriptionFactory
+
+
+@pytest.fixture
+def today():
+    return today_in_shop()
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def other_customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def subscription(customer, policy, today):
+    """Next delivery 40 days ahead: every change is still open."""
+    return SubscriptionFactory(customer=customer, anchor_date=today + timedelta(days=40))
+
+
+@pytest.fixture
+def others_subscription(other_customer, policy, today):
+    return SubscriptionFactory(customer=other_customer, anchor_date=today + timedelta(days=40))
+
+
+@pytest.fixture
+def logged_in(client, customer):
+    client.force_login(customer.user)
+    return client
+
+
+@pytest.fixture
+def api(customer):
+    """A DRF client signed in as the customer, enforcing CSRF like a browser session would."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(customer.user)
+    return client
