@@ -100,11 +100,13 @@ def _action_view(name: str) -> type[SubscriptionActionAPI]:
         responses={200: SubscriptionSerializer, 400: ERROR, 403: ERROR, 404: NOT_FOUND, 409: ERROR},
         description=str(ACTIONS[name].label),
     )
-    view = type(
-        f"Subscription{name.title().replace('-', '')}API", (SubscriptionActionAPI,), {"action_name": name}
-    )
-    view.post = schema(view.post)
-    return view
+
+    # A fresh function per class: extend_schema annotates the function object it is given.
+    def post(self: SubscriptionActionAPI, request: Request, subscription_id: int) -> Response:
+        return SubscriptionActionAPI.post(self, request, subscription_id)
+
+    class_name = f"Subscription{name.title().replace('-', '')}API"
+    return type(class_name, (SubscriptionActionAPI,), {"action_name": name, "post": schema(post)})
 
 
 ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}

@@ -55,6 +55,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     cycle = CycleSerializer(source="*")
     items = SubscriptionItemSerializer(many=True)
     coupon_code = serializers.CharField(source="coupon.code", allow_null=True, default=None)
+    # Plain strings here: the action inputs own the enums (one schema name per choice set).
+    delivery_time_slot = serializers.CharField(help_text="A TimeSlotEnum value ('' = no preference).")
+    points_reservation = serializers.CharField(help_text="A ModeEnum value: none, all or amount.")
     change_deadline = serializers.SerializerMethodField()
     can_change = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
