@@ -80,10 +80,20 @@ def shipping_terms(policy: BillingPolicy | None = None) -> ShippingTerms:
 
 
 def points_balance(customer: Customer | int) -> int:
-    """The customer's point balance (0 for guests and customers who never had points)."""
-    customer_id = getattr(customer, "pk", customer)
-    row = PointAccount.objects.filter(customer_id=customer_id).values_list("balance", flat=True).first()
+    """The customer's point balance: 0 for guests (points are for members only) and newcomers."""
+    row = (
+        PointAccount.objects.filter(customer_id=getattr(customer, "pk", customer), customer__is_member=True)
+        .values_list("balance", flat=True)
+        .first()
+    )
     return row or 0
+
+
+def points_history(customer: Customer | int, *, limit: int = 50) -> list[PointEntry]:
+    """The customer's latest ledger entries, newest first (my page and admin)."""
+    return list(
+        PointEntry.objects.filter(customer_id=getattr(customer, "pk", customer)).order_by("-id")[:limit]
+    )
 
 
 @dataclass(slots=True)
