@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from billing import selectors as billing_selectors
 from billing.models import PaymentMethod
 from catalog.models import CourseCycle
 from customers.models import Address, Customer
@@ -266,11 +267,7 @@ def subscription_state(
 
 
 def points_balance(*, customer: Customer) -> int | None:
-    """The customer's point balance from billing's ledger; None where points are not available."""
+    """The customer's point balance; None for guests, who neither earn nor use points."""
     if not customer.is_member:
         return None
-    try:
-        from billing.services.points import points_balance as ledger_balance
-    except ImportError:  # billing's points service not installed in this build
-        return None
-    return ledger_balance(customer)
+    return billing_selectors.points_balance(customer)

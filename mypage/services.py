@@ -1,41 +1,34 @@
 """Writes the my page needs that no domain app offers in this shape.
 
-Card storage is billing's (h4's payments service); these wrappers only adapt its answers to
-what the page's JavaScript and forms need. Addresses and the sign-up profile live here until a
-customers service owns them.
+Card storage is billing's and addresses are customers'; these wrappers only adapt their answers
+to what the page's JavaScript and forms need. The sign-up profile is created here because
+allauth creates the user itself.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
+from customers import services as customers_services
 from customers.models import Address, Customer
 
 
 def customer_create_for_user(*, user: Any) -> Customer:
-    """The customer profile of a newly signed-up user (idempotent: a second call returns it)."""
-    try:
-        from customers.services import customer_create
-    except ImportError:
-        customer_create = None
-    existing = Customer.objects.filter(user=user).first()
-    if existing is not None:
-        return existing
-    name = (user.email or user.get_username()).split("@")[0][:100]
-    if customer_create is not None:
-        return customer_create(user=user, name=name)
-    return Customer.objects.create(user=user, name=name)
+    """The customer profile of a user allauth has just signed up (idempotent).
+
+    customers.services.customer_create makes the auth user too, so it cannot serve a user that
+    allauth already created; this only adds the profile, named after the email's local part
+    until the customer enters a name.
+    """
+    customer, _created = Customer.objects.get_or_create(
+        user=user, defaults={"name": (user.email or user.get_username()).split("@")[0][:100]}
+    )
+    return customer
 
 
 def address_create(*, customer: Customer, data: dict[str, Any]) -> Address:
-    """Add an address to the customer's book; the first one becomes the default."""
-    with transaction.atomic():
-        # Lock the customer so two concurrent first addresses cannot both become the default.
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        is_first = not Address.objects.filter(customer=customer).exists()
-        return Address.objects.create(customer=customer, is_default=is_first, **data)
+    """Add an address to the customer's book (customers' service validates and sets the default)."""
+    return customers_services.address_create(customer=customer, **data)
 
 
 def card_setup_intent(*, customer: Customer) -> str:

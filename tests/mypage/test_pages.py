@@ -294,3 +294,37 @@ def test_order_pages(logged_in, customer, subscription, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         assert "9999" in logged_in.get("/mypage/orders/").content.decode()
     assert order.lines.first().product_name in logged_in.get(f"/mypage/orders/{order.pk}/").content.decode()
+
+
+def test_coupon_apply_and_remove(logged_in, subscription, django_capture_on_commit_callbacks):
+    from billing.models import Coupon
+
+    Coupon.objects.create(code="WELCOME500", name="初回500円引き", kind="fixed", value=500, applies_to="all")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(
+            _action_url(subscription, "coupon-apply"), {"code": " welcome500 "}, follow=True
+        )
+    subscription.refresh_from_db()
+    assert subscription.coupon.code == "WELCOME500"
+    assert "クーポンを適用しました" in response.content.decode()
+    assert len(mail.outbox) == 1
+
+    logged_in.post(_action_url(subscription, "coupon-remove"))
+    subscription.refresh_from_db()
+    assert subscription.coupon is None
+
+
+def test_unknown_coupon_is_refused_with_a_message(logged_in, subscription):
+    response = logged_in.post(_action_url(subscription, "coupon-apply"), {"code": "NOPE"}, follow=True)
+    subscription.refresh_from_db()
+    assert subscription.coupon is None
+    assert response.content.decode().count('class="message error"') == 1
+
+
+def test_points_balance_is_shown(logged_in, customer, subscription):
+    from billing.services.points import points_adjust
+    from subscriptions.actors import Actor
+
+    points_adjust(customer_id=customer.pk, amount=1234, note="テスト", actor=Actor.system())
+    assert "1,234 pt" in logged_in.get("/mypage/").content.decode()
+    assert "1,234 pt" in logged_in.get(_detail_url(subscription)).content.decode()
