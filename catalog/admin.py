@@ -1,0 +1,61 @@
+"""Admin for products and courses. The course schedule preview is added by subscriptions.admin
+(it needs the shop's calendar, and catalog imports nothing above it)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from .models import Course, CourseCycle, CourseItem, CoursePrice, Product
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "name", "price", "tax_rate", "stock", "is_active")
+    list_filter = ("is_active", "tax_rate")
+    search_fields = ("sku", "name")
+    list_editable = ("is_active",)
+    ordering = ("sku",)
+
+
+class CourseItemInline(admin.TabularInline):
+    model = CourseItem
+    extra = 0
+    autocomplete_fields = ("product",)
+
+
+class CoursePriceInline(admin.TabularInline):
+    model = CoursePrice
+    extra = 0
+    autocomplete_fields = ("product",)
+
+
+class CourseCycleInline(admin.TabularInline):
+    model = CourseCycle
+    extra = 0
+    fields = ("unit", "interval", "day_of_month", "nth_week", "weekday", "is_default", "position")
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_active", "min_deliveries", "cycles_label", "subscription_count")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "items__product__name", "items__product__sku")
+    inlines = (CourseItemInline, CoursePriceInline, CourseCycleInline)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("cycles")
+            .annotate(subscription_total=Count("subscriptions", distinct=True))
+        )
+
+    @admin.display(description=_("選択可能な周期"))
+    def cycles_label(self, obj: Course) -> str:
+        return " / ".join(str(cycle) for cycle in obj.cycles.all())
+
+    @admin.display(description=_("定期件数"), ordering="subscription_total")
+    def subscription_count(self, obj: Course) -> int:
+        return obj.subscription_total
