@@ -160,6 +160,12 @@ INVOICE_ISSUER_ADDRESS = env("INVOICE_ISSUER_ADDRESS", default="東京都千代�
 
 # The nightly run.
 NIGHTLY_BATCH_SIZE = env.int("NIGHTLY_BATCH_SIZE", default=1000)
+# Generation lanes fanned out to Celery workers; each claims batches until nothing is due.
+NIGHTLY_LANES = env.int("NIGHTLY_LANES", default=4)
+# Seconds to pause between batches (eases a busy database); 0 in normal operation.
+NIGHTLY_BATCH_PAUSE_SECONDS = env.float("NIGHTLY_BATCH_PAUSE_SECONDS", default=0)
+# "auto": COPY on PostgreSQL, bulk_create elsewhere; "copy" or "orm" to force one.
+NIGHTLY_WRITER = env("NIGHTLY_WRITER", default="auto")
 
 LOGGING = {
     "version": 1,

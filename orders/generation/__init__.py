@@ -1,0 +1,198 @@
+"""Generating child orders (the nightly run): set-based, exactly once per (subscription, sequence).
+
+One batch = one transaction: claim up to NIGHTLY_BATCH_SIZE due rows (FOR UPDATE SKIP LOCKED on
+PostgreSQL), read their items, prices, customers, addresses and payment methods in a fixed number
+of queries, plan every order in memory, then write orders, lines, timeline events, the advanced
+schedules and the stock with bulk statements. Because the schedule moves on in the same
+transaction as the order is written, a repeated or overlapping run finds nothing left to do.
+
+The unique constraint on (subscription, sequence) is the last line of defence. Before writing, the
+batch looks up orders that already exist for its rows (one query) and leaves those rows out; should
+an IntegrityError still happen (an order inserted by something that does not take the row lock),
+the transaction is rolled back and the batch retried, and the retry's lookup then sees the
+conflicting order. We do not use ON CONFLICT DO NOTHING: it would hide which rows lost and leave
+their lines, events and schedule updates to be unpicked again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.selectors import PricingBook
+from catalog.models import Product
+from customers.models import Customer
+from notifications.services import notification_send
+from subscriptions.models import ShopPolicy
+
+from .plan import BatchPlan, PlanContext, PlannedSkip, ScheduleMemo, plan_batch
+from .rows import DueRow, claim_batch, due_queryset, existing_orders
+from .writers import write_batch
+
+__all__ = ["BatchResult", "GenerationRun", "count_due", "generate_batch", "generate_due"]
+
+logger = logging.getLogger(__name__)
+
+INTEGRITY_RETRIES = 3
+
+
+@dataclass(slots=True)
+class BatchResult:
+    due: int = 0  # rows claimed
+    orders_created: int = 0
+    held: int = 0
+    skipped: int = 0  # deliveries skipped for a stock shortfall (SKIP policy)
+    moved: int = 0  # deliveries moved to the first date that could still be met
+    failed_ids: list[int] = field(default_factory=list)
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "due": self.due,
+            "orders_created": self.orders_created,
+            "held": self.held,
+            "skipped": self.skipped,
+            "moved": self.moved,
+            "failed": len(self.failed_ids),
+        }
+
+    def add(self, other: BatchResult) -> None:
+        self.due += other.due
+        self.orders_created += other.orders_created
+        self.held += other.held
+        self.skipped += other.skipped
+        self.moved += other.moved
+        self.failed_ids.extend(other.failed_ids)
+
+
+class GenerationRun:
+    """What stays the same for every batch of one run date: the policy, calendar and memo."""
+
+    def __init__(self, run_date: date, *, batch_size: int | None = None) -> None:
+        policy = ShopPolicy.current()
+        calendar = policy.business_calendar()
+        self.run_date = run_date
+        self.batch_size = batch_size or settings.NIGHTLY_BATCH_SIZE
+        self.shortfall_policy = policy.stock_shortfall
+        self.memo = ScheduleMemo(calendar, policy.lead_days)
+        self.earliest_delivery = calendar.earliest_delivery(run_date, policy.lead_days)
+
+    def batch(
+        self,
+        *,
+        exclude_ids: list[int] | tuple[int, ...] = (),
+        on_written: Callable[[BatchResult], None] | None = None,
+    ) -> BatchResult:
+        """Claim and generate one batch in its own transaction; `on_written` runs inside it."""
+        for attempt in range(1, INTEGRITY_RETRIES + 1):
+            try:
+                with transaction.atomic():
+                    result = self._batch_in_transaction(exclude_ids)
+                    if on_written is not None:
+                        on_written(result)
+                return result
+            except IntegrityError:
+                if attempt == INTEGRITY_RETRIES:
+                    raise
+                logger.warning("nightly %s: a batch raced another writer; retrying it", self.run_date)
+        raise AssertionError("unreachable")
+
+    def _batch_in_transaction(self, exclude_ids: list[int] | tuple[int, ...]) -> BatchResult:
+        rows = claim_batch(run_date=self.run_date, batch_size=self.batch_size, exclude_ids=exclude_ids)
+        if not rows:
+            return BatchResult()
+        has_sequence, ordered_today = existing_orders(rows, self.run_date)
+        to_price = [row for row in rows if row.id not in has_sequence and row.id not in ordered_today]
+        book = PricingBook.load(subscriptions=to_price, on=self.run_date)
+        ctx = PlanContext(
+            run_date=self.run_date,
+            earliest_delivery=self.earliest_delivery,
+            shortfall_policy=self.shortfall_policy,
+            memo=self.memo,
+            book=book,
+            stock=_lock_stock(to_price),
+        )
+        plan = plan_batch(rows, ctx, has_sequence=has_sequence, ordered_today=ordered_today)
+        write_batch(plan, run_date=self.run_date, now=timezone.now())
+        benefits = [
+            (p.order_id, p.row.customer_id, p.row.id, p.sequence, p.priced.coupon_id, p.priced.points_used)
+            for p in plan.orders
+            if p.priced.coupon_id is not None or p.priced.points_used
+        ]
+        if benefits:
+            book.record_benefits(orders=benefits)
+        for skip in plan.skips:
+            _notify_skip(skip)
+        return _result(rows, plan)
+
+
+def _lock_stock(rows: list[DueRow]) -> dict[int, int]:
+    """Tracked stock of the batch's products, locked until the batch commits (in id order: no deadlock)."""
+    product_ids = {pid for row in rows for pid, _qty in row.items}
+    if not product_ids:
+        return {}
+    qs = Product.objects.filter(id__in=product_ids, stock__isnull=False).order_by("id").select_for_update()
+    return dict(qs.values_list("id", "stock"))
+
+
+def _notify_skip(skip: PlannedSkip) -> None:
+    row = skip.row
+    notification_send(
+        key=f"stock_skip:{row.id}:{skip.sequence}",
+        kind="stock_skip",
+        to_email=row.customer_email,
+        customer=Customer(id=row.customer_id),
+        context={
+            "customer_name": row.customer_name,
+            "subscription_id": row.id,
+            "skipped_delivery_date": skip.delivery_date,
+            "next_delivery_date": skip.next.delivery_date,
+        },
+    )
+
+
+def _result(rows: list[DueRow], plan: BatchPlan) -> BatchResult:
+    return BatchResult(
+        due=len(rows),
+        orders_created=len(plan.orders),
+        held=sum(1 for p in plan.orders if p.hold_reasons),
+        skipped=len(plan.skips),
+        moved=sum(1 for p in plan.orders if p.moved_from is not None),
+        failed_ids=list(plan.failed_ids),
+    )
+
+
+def count_due(run_date: date) -> int:
+    return due_queryset(run_date).count()
+
+
+def generate_due(
+    *,
+    run_date: date,
+    batch_size: int | None = None,
+    progress: Callable[[BatchResult], None] | None = None,
+) -> BatchResult:
+    """Generate every due order for `run_date` in this process, batch after batch.
+
+    Rows that fail to plan are reported and left out of later claims of this call, so one bad row
+    never loops the run.
+    """
+    run = GenerationRun(run_date, batch_size=batch_size)
+    pause = float(getattr(settings, "NIGHTLY_BATCH_PAUSE_SECONDS", 0) or 0)
+    total = BatchResult()
+    while True:
+        result = run.batch(exclude_ids=total.failed_ids)
+        if result.due == 0:
+            return total
+        total.add(result)
+        if progress is not None:
+            progress(result)
+        if pause:
+            # A breather between batches for a busy database (and a seam for the crash test).
+            time.sleep(pause)

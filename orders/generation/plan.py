@@ -1,0 +1,243 @@
+"""Deciding, in memory, what a claimed batch becomes: orders (some on hold), skips, advances.
+
+No queries here except through the pricing book the caller passes in: the batch was read in a
+fixed number of queries and will be written with bulk statements.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from billing.pricing import PricedOrder
+from subscriptions.calendar import BusinessCalendar
+from subscriptions.cycles import Cycle, delivery_date
+from subscriptions.models import AttentionReason, StockShortfallPolicy
+from subscriptions.schedule import NextDelivery
+
+from .rows import DueRow
+
+logger = logging.getLogger(__name__)
+
+
+class ScheduleMemo:
+    """compute_next (subscriptions.schedule) with its two costly parts remembered for the run.
+
+    Rows share few distinct (cycle, anchor) pairs and fewer distinct delivery dates, so the dateutil
+    month maths and the holiday-aware calendar walk are done once per distinct input, not per row.
+    """
+
+    def __init__(self, calendar: BusinessCalendar, lead_days: int) -> None:
+        self.calendar = calendar
+        self.lead_days = lead_days
+        self._cycles: dict[tuple, Cycle] = {}
+        self._deliveries: dict[tuple, date] = {}
+        self._creations: dict[date, date] = {}
+
+    def cycle(self, row: DueRow) -> Cycle:
+        key = (
+            row.cycle_unit,
+            row.cycle_interval,
+            row.cycle_day_of_month,
+            row.cycle_nth_week,
+            row.cycle_weekday,
+        )
+        cycle = self._cycles.get(key)
+        if cycle is None:
+            cycle = self._cycles[key] = Cycle(*key)
+        return cycle
+
+    def creation_date(self, delivery: date) -> date:
+        creation = self._creations.get(delivery)
+        if creation is None:
+            creation = self._creations[delivery] = self.calendar.creation_date(delivery, self.lead_days)
+        return creation
+
+    def next_delivery(
+        self,
+        row: DueRow,
+        *,
+        anchor_date: date,
+        anchor_sequence: int,
+        from_sequence: int,
+        skipped: frozenset[int],
+    ) -> NextDelivery:
+        """Same answer as schedule.compute_next for this row and anchor."""
+        sequence = max(from_sequence, anchor_sequence)
+        while sequence in skipped:
+            sequence += 1
+        cycle = self.cycle(row)
+        key = (cycle, anchor_date, sequence - anchor_sequence)
+        delivery = self._deliveries.get(key)
+        if delivery is None:
+            delivery = self._deliveries[key] = delivery_date(
+                cycle, anchor_date=anchor_date, anchor_sequence=anchor_sequence, sequence=sequence
+            )
+        return NextDelivery(sequence, delivery, self.creation_date(delivery))
+
+
+@dataclass(slots=True)
+class PlannedOrder:
+    row: DueRow
+    sequence: int
+    delivery_date: date
+    moved_from: date | None  # the schedule date that could no longer be met
+    hold_reasons: list[str]
+    priced: PricedOrder
+    takes_stock: bool  # False when held for a stock shortfall: nothing to take yet
+    next: NextDelivery
+    anchor_date: date
+    anchor_sequence: int
+    needs_attention: list[str]
+    order_id: int | None = None
+
+
+@dataclass(slots=True)
+class PlannedSkip:
+    """SKIP shortfall policy: no order; the sequence is marked skipped and the customer told."""
+
+    row: DueRow
+    sequence: int
+    delivery_date: date
+    next: NextDelivery
+    skipped_sequences: list[int]
+    short_product_ids: list[int]
+
+
+@dataclass(slots=True)
+class PlannedAdvance:
+    """An order for this sequence already exists (made outside the run): only move the schedule on."""
+
+    row: DueRow
+    next: NextDelivery
+
+
+@dataclass(slots=True)
+class BatchPlan:
+    orders: list[PlannedOrder] = field(default_factory=list)
+    skips: list[PlannedSkip] = field(default_factory=list)
+    advances: list[PlannedAdvance] = field(default_factory=list)
+    failed_ids: list[int] = field(default_factory=list)
+    # product_id -> quantity taken from stock by this batch
+    stock_taken: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PlanContext:
+    run_date: date
+    earliest_delivery: date  # the first delivery date an order created on run_date can still meet
+    shortfall_policy: str  # a StockShortfallPolicy value
+    memo: ScheduleMemo
+    book: object  # billing.selectors.PricingBook (or anything with price_subscription_order)
+    stock: dict[int, int]  # tracked products' stock left, locked for this batch
+
+
+def plan_batch(
+    rows: list[DueRow], ctx: PlanContext, *, has_sequence: set[int], ordered_today: set[int]
+) -> BatchPlan:
+    plan = BatchPlan()
+    for row in rows:
+        if row.id in ordered_today:
+            continue  # a racing run made today's order after our claim query: leave the row as it is
+        try:
+            _plan_row(row, ctx, plan, already_exists=row.id in has_sequence)
+        except Exception:  # noqa: BLE001 - one bad row must not stop the night; it is reported
+            logger.exception("nightly: cannot plan subscription %s", row.id)
+            plan.failed_ids.append(row.id)
+    return plan
+
+
+def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists: bool) -> None:
+    memo = ctx.memo
+    skipped = row.skipped
+    sequence = row.next_sequence
+    if already_exists:
+        nxt = memo.next_delivery(
+            row, anchor_date=row.anchor_date, anchor_sequence=row.anchor_sequence, from_sequence=sequence + 1,
+            skipped=skipped,
+        )  # fmt: skip
+        plan.advances.append(PlannedAdvance(row, nxt))
+        return
+    if not row.items:
+        raise ValueError("subscription has no items")
+
+    taken = _take_stock(row.items, ctx.stock)
+    if taken is None and ctx.shortfall_policy == StockShortfallPolicy.SKIP:
+        skipped_list = sorted({*skipped, sequence})
+        nxt = memo.next_delivery(
+            row, anchor_date=row.anchor_date, anchor_sequence=row.anchor_sequence, from_sequence=sequence + 1,
+            skipped=frozenset(skipped_list),
+        )  # fmt: skip
+        short = [pid for pid, qty in row.items if pid in ctx.stock and ctx.stock[pid] < qty]
+        plan.skips.append(PlannedSkip(row, sequence, row.next_delivery_date, nxt, skipped_list, short))
+        return
+
+    delivery = row.next_delivery_date
+    moved_from = None
+    anchor_date, anchor_sequence = row.anchor_date, row.anchor_sequence
+    if delivery < ctx.earliest_delivery:
+        # A missed run: this delivery can no longer be met. Deliver on the first date that can, and
+        # re-anchor there so the following deliveries keep the cycle from the new date.
+        moved_from, delivery = delivery, ctx.earliest_delivery
+        anchor_date, anchor_sequence = delivery, sequence
+
+    reasons = set(row.needs_attention)
+    if row.customer_is_blacklisted:
+        reasons.add(AttentionReason.BLACKLISTED.value)
+    if row.shipping_address_id is None or row.address_is_invalid:
+        reasons.add(AttentionReason.BAD_ADDRESS.value)
+    attention = list(row.needs_attention)
+    if taken is None:
+        reasons.add(AttentionReason.STOCK_SHORT.value)
+        if AttentionReason.STOCK_SHORT.value not in attention:
+            attention.append(AttentionReason.STOCK_SHORT.value)
+    else:
+        for product_id, qty in taken:
+            plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
+
+    priced = ctx.book.price_subscription_order(
+        subscription=row,
+        items=row.items,
+        # 定期回数 after this order: prices and coupons key on it, so an order given back by a
+        # cancellation is priced again as that same count (see DESIGN "Counters").
+        price_sequence=row.cycle_count + 1,
+        payment_kind=row.payment_kind or "",
+        address_prefecture=row.ship_prefecture or "",
+        remote_island=bool(row.ship_remote_island),
+    )
+    nxt = memo.next_delivery(
+        row,
+        anchor_date=anchor_date,
+        anchor_sequence=anchor_sequence,
+        from_sequence=sequence + 1,
+        skipped=skipped,
+    )
+    plan.orders.append(
+        PlannedOrder(
+            row=row,
+            sequence=sequence,
+            delivery_date=delivery,
+            moved_from=moved_from,
+            hold_reasons=sorted(reasons),
+            priced=priced,
+            takes_stock=taken is not None,
+            next=nxt,
+            anchor_date=anchor_date,
+            anchor_sequence=anchor_sequence,
+            needs_attention=attention,
+        )
+    )
+
+
+def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tuple[int, int]] | None:
+    """Take every tracked item's quantity from `stock`, or nothing at all when any one is short.
+
+    Rows are planned in claim order, so within a batch the earlier subscription gets the stock.
+    """
+    tracked = [(pid, qty) for pid, qty in items if pid in stock]
+    if any(stock[pid] < qty for pid, qty in tracked):
+        return None
+    for pid, qty in tracked:
+        stock[pid] -= qty
+    return tracked

@@ -1,0 +1,285 @@
+"""Writing a planned batch with bulk statements: orders, lines, timeline events, schedules, stock.
+
+Two writers behind one function. On PostgreSQL, COPY (psycopg 3) with order ids taken from the
+sequence up front: COPY skips Django's per-object work and is several times faster than a
+multi-row INSERT for the 4+ rows each subscription writes. Elsewhere (the SQLite demo) Django's
+bulk_create/bulk_update. NIGHTLY_WRITER ("auto", "copy", "orm") forces one for tests and the bench.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Value, When
+
+from catalog.models import Product
+from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from subscriptions.models import ActorKind, Subscription, SubscriptionEvent
+
+from .plan import BatchPlan, PlannedAdvance, PlannedOrder, PlannedSkip
+
+ORDER_CREATED = "order_created"
+SEQUENCE_SKIPPED_STOCK = "sequence_skipped_stock_short"
+SCHEDULE_ADVANCED = "schedule_advanced"
+
+_ORDER_COLUMNS = (
+    "customer_id", "subscription_id", "sequence", "status", "payment_status", "hold_reasons",
+    "creation_date", "delivery_date", "delivery_time_slot",
+    "ship_name", "ship_postal_code", "ship_prefecture", "ship_city", "ship_line1", "ship_line2", "ship_phone",
+    "ship_remote_island", "is_gift", "payment_method_id", "payment_kind", "coupon_id",
+    "items_subtotal", "discount_total", "shipping_fee", "cod_fee", "points_used", "total", "tax_summary",
+    "tracking_number", "created_at", "updated_at",
+)  # fmt: skip
+_JSON_ORDER_COLUMNS = frozenset({"hold_reasons", "tax_summary"})
+_LINE_COLUMNS = (
+    "order_id",
+    "product_id",
+    "sku",
+    "product_name",
+    "quantity",
+    "unit_price",
+    "tax_rate",
+    "line_total",
+)
+_EVENT_COLUMNS = (
+    "subscription_id",
+    "created_at",
+    "actor_kind",
+    "actor_id",
+    "kind",
+    "before",
+    "after",
+    "note",
+)
+
+
+def use_copy() -> bool:
+    choice = getattr(settings, "NIGHTLY_WRITER", "auto")
+    if choice == "auto":
+        return connection.vendor == "postgresql"
+    return choice == "copy"
+
+
+def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
+    """Write the plan; sets PlannedOrder.order_id. Call inside the batch's transaction."""
+    orders = [_order_values(p, run_date, now) for p in plan.orders]
+    copy = use_copy()
+    ids = _insert_orders_copy(orders) if copy else _insert_orders_orm(orders)
+    for planned, order_id in zip(plan.orders, ids, strict=True):
+        planned.order_id = order_id
+    lines = [
+        (
+            p.order_id,
+            ln.product_id,
+            ln.sku,
+            ln.product_name,
+            ln.quantity,
+            ln.unit_price,
+            ln.tax_rate,
+            ln.line_total,
+        )
+        for p in plan.orders
+        for ln in p.priced.lines
+    ]
+    events = [
+        *(_order_event(p, now) for p in plan.orders),
+        *(_skip_event(s, now) for s in plan.skips),
+        *(_advance_event(a, now) for a in plan.advances),
+    ]
+    if copy:
+        _copy_rows("orders_orderline", _LINE_COLUMNS, lines)
+        _copy_rows(
+            "subscriptions_subscriptionevent",
+            _EVENT_COLUMNS,
+            [(*e[:5], json.dumps(e[5]), json.dumps(e[6]), e[7]) for e in events],
+        )
+    else:
+        OrderLine.objects.bulk_create(
+            [OrderLine(**dict(zip(_LINE_COLUMNS, line, strict=True))) for line in lines], batch_size=2000
+        )
+        SubscriptionEvent.objects.bulk_create(
+            [SubscriptionEvent(**dict(zip(_EVENT_COLUMNS, e, strict=True))) for e in events], batch_size=2000
+        )
+    _update_subscriptions(_schedule_updates(plan), now, copy)
+    _take_stock(plan.stock_taken)
+
+
+def _order_values(p: PlannedOrder, run_date: date, now: datetime) -> tuple:
+    row, priced = p.row, p.priced
+    return (
+        row.customer_id, row.id, p.sequence,
+        OrderStatus.ON_HOLD.value if p.hold_reasons else OrderStatus.NEW.value, PaymentStatus.UNPAID.value,
+        p.hold_reasons, run_date, p.delivery_date, row.delivery_time_slot,
+        row.ship_name or "", row.ship_postal_code or "", row.ship_prefecture or "", row.ship_city or "",
+        row.ship_line1 or "", row.ship_line2 or "", row.ship_phone or "", bool(row.ship_remote_island), False,
+        row.payment_method_id, row.payment_kind or "", priced.coupon_id,
+        priced.items_subtotal, priced.discount_total, priced.shipping_fee, priced.cod_fee, priced.points_used,
+        priced.total, priced.tax_summary, "", now, now,
+    )  # fmt: skip
+
+
+def _insert_orders_orm(orders: list[tuple]) -> list[int]:
+    objs = [Order(**dict(zip(_ORDER_COLUMNS, values, strict=True))) for values in orders]
+    Order.objects.bulk_create(objs, batch_size=1000)
+    return [o.pk for o in objs]
+
+
+def _insert_orders_copy(orders: list[tuple]) -> list[int]:
+    if not orders:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('orders_order', 'id')) FROM generate_series(1, %s)",
+            [len(orders)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    json_at = [i for i, name in enumerate(_ORDER_COLUMNS) if name in _JSON_ORDER_COLUMNS]
+    rows = []
+    for order_id, values in zip(ids, orders, strict=True):
+        values = list(values)
+        for i in json_at:
+            values[i] = json.dumps(values[i])
+        rows.append((order_id, *values))
+    _copy_rows("orders_order", ("id", *_ORDER_COLUMNS), rows)
+    return ids
+
+
+def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def _order_event(p: PlannedOrder, now: datetime) -> tuple:
+    before = {"next_sequence": p.sequence, "next_delivery_date": p.row.next_delivery_date.isoformat()}
+    after = {
+        "order_id": p.order_id,
+        "sequence": p.sequence,
+        "delivery_date": p.delivery_date.isoformat(),
+        "next_sequence": p.next.sequence,
+        "next_delivery_date": p.next.delivery_date.isoformat(),
+        "cycle_count": p.row.cycle_count + 1,
+    }
+    if p.hold_reasons:
+        after["hold_reasons"] = p.hold_reasons
+    note = ""
+    if p.moved_from is not None:
+        after["moved_from"] = p.moved_from.isoformat()
+        after["moved_to"] = p.delivery_date.isoformat()
+        note = f"お届け日 {p.moved_from.isoformat()} に間に合わないため {p.delivery_date.isoformat()} に変更しました。"
+    return (p.row.id, now, ActorKind.SYSTEM.value, None, ORDER_CREATED, before, after, note)
+
+
+def _skip_event(s: PlannedSkip, now: datetime) -> tuple:
+    before = {"next_sequence": s.sequence, "skipped_sequences": s.row.skipped_sequences}
+    after = {
+        "skipped_sequence": s.sequence,
+        "skipped_sequences": s.skipped_sequences,
+        "short_product_ids": s.short_product_ids,
+        "next_sequence": s.next.sequence,
+        "next_delivery_date": s.next.delivery_date.isoformat(),
+    }
+    return (
+        s.row.id,
+        now,
+        ActorKind.SYSTEM.value,
+        None,
+        SEQUENCE_SKIPPED_STOCK,
+        before,
+        after,
+        "在庫不足のためスキップ",
+    )
+
+
+def _advance_event(a: PlannedAdvance, now: datetime) -> tuple:
+    before = {"next_sequence": a.row.next_sequence}
+    after = {"next_sequence": a.next.sequence, "next_delivery_date": a.next.delivery_date.isoformat()}
+    note = "この回の受注は既に存在するため、次回に進めました。"
+    return (a.row.id, now, ActorKind.SYSTEM.value, None, SCHEDULE_ADVANCED, before, after, note)
+
+
+# (id, next_sequence, next_delivery_date, next_creation_date, last_delivery_date, orders_created,
+#  cycle_count, anchor_date, anchor_sequence, skipped_sequences, needs_attention)
+def _schedule_updates(plan: BatchPlan) -> list[tuple]:
+    updates = []
+    for p in plan.orders:
+        r = p.row
+        updates.append((
+            r.id, p.next.sequence, p.next.delivery_date, p.next.creation_date, p.delivery_date,
+            r.orders_created + 1, r.cycle_count + 1, p.anchor_date, p.anchor_sequence, r.skipped_sequences,
+            p.needs_attention,
+        ))  # fmt: skip
+    for s in plan.skips:
+        r = s.row
+        updates.append((
+            r.id, s.next.sequence, s.next.delivery_date, s.next.creation_date, r.last_delivery_date,
+            r.orders_created, r.cycle_count, r.anchor_date, r.anchor_sequence, s.skipped_sequences,
+            r.needs_attention,
+        ))  # fmt: skip
+    for a in plan.advances:
+        r = a.row
+        updates.append((
+            r.id, a.next.sequence, a.next.delivery_date, a.next.creation_date, r.last_delivery_date,
+            r.orders_created, r.cycle_count, r.anchor_date, r.anchor_sequence, r.skipped_sequences,
+            r.needs_attention,
+        ))  # fmt: skip
+    return updates
+
+
+_UPDATE_FIELDS = (
+    "next_sequence", "next_delivery_date", "next_creation_date", "last_delivery_date", "orders_created",
+    "cycle_count", "anchor_date", "anchor_sequence", "skipped_sequences", "needs_attention",
+)  # fmt: skip
+
+_UPDATE_SQL = """
+UPDATE subscriptions_subscription AS s SET
+    next_sequence = v.next_sequence, next_delivery_date = v.next_delivery_date,
+    next_creation_date = v.next_creation_date, last_delivery_date = v.last_delivery_date,
+    orders_created = v.orders_created, cycle_count = v.cycle_count, anchor_date = v.anchor_date,
+    anchor_sequence = v.anchor_sequence, skipped_sequences = v.skipped_sequences::jsonb,
+    needs_attention = v.needs_attention::jsonb, updated_at = %s
+FROM unnest(%s::bigint[], %s::integer[], %s::date[], %s::date[], %s::date[], %s::integer[], %s::integer[],
+            %s::date[], %s::integer[], %s::text[], %s::text[])
+    AS v(id, next_sequence, next_delivery_date, next_creation_date, last_delivery_date, orders_created,
+         cycle_count, anchor_date, anchor_sequence, skipped_sequences, needs_attention)
+WHERE s.id = v.id
+"""
+
+
+def _update_subscriptions(updates: list[tuple], now: datetime, copy: bool) -> None:
+    if not updates:
+        return
+    if copy:
+        columns = [list(col) for col in zip(*updates, strict=True)]
+        columns[9] = [json.dumps(v) for v in columns[9]]
+        columns[10] = [json.dumps(v) for v in columns[10]]
+        with connection.cursor() as cursor:
+            cursor.execute(_UPDATE_SQL, [now, *columns])
+        return
+    objs = []
+    for values in updates:
+        obj = Subscription(id=values[0])
+        for name, value in zip(_UPDATE_FIELDS, values[1:], strict=True):
+            setattr(obj, name, value)
+        obj.updated_at = now
+        objs.append(obj)
+    Subscription.objects.bulk_update(objs, [*_UPDATE_FIELDS, "updated_at"], batch_size=500)
+
+
+def _take_stock(taken: dict[int, int]) -> None:
+    """One UPDATE … CASE for the batch; the rows were locked (and checked) when the batch was planned."""
+    if not taken:
+        return
+    whens = [When(id=pid, then=Value(qty)) for pid, qty in taken.items()]
+    Product.objects.filter(id__in=taken).update(
+        stock=F("stock") - Case(*whens, default=Value(0), output_field=IntegerField())
+    )

@@ -1,0 +1,161 @@
+"""Every write to an order after it was created: the status pipeline, releasing a hold, cancelling.
+
+One entry point changes status (`order_set_status`): it locks the row, checks ORDER_TRANSITIONS,
+saves with update_fields and writes an OrderEvent. Moves that carry more than a status (a hold
+released takes stock that was short; a cancellation puts stock back and gives the subscription's
+定期回数 back) go through their own services, and order_set_status routes those moves to them so
+no caller can skip the side effects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from core.errors import Conflict, NotFound
+from subscriptions.actors import Actor
+from subscriptions.models import AttentionReason
+
+from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
+
+_TIMESTAMP_ON = {
+    OrderStatus.SHIPPED: "shipped_at",
+    OrderStatus.COMPLETED: "completed_at",
+    OrderStatus.CANCELLED: "cancelled_at",
+}
+
+
+def _lock_order(order_id: int) -> Order:
+    order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order_not_found", _("受注が見つかりません。"))
+    return order
+
+
+def _require_transition(order: Order, status: str) -> None:
+    if status not in OrderStatus.values:
+        raise Conflict("invalid_status", _("不明な受注状態です: %(status)s") % {"status": status})
+    if status not in ORDER_TRANSITIONS[order.status]:
+        raise Conflict(
+            "invalid_transition",
+            _("受注状態を「%(old)s」から「%(new)s」に変更することはできません。")
+            % {"old": order.get_status_display(), "new": OrderStatus(status).label},
+        )
+
+
+def _move(
+    order: Order,
+    status: str,
+    *,
+    actor_user: Any,
+    note: str,
+    kind: str,
+    extra_fields: tuple = (),
+    before_extra: dict | None = None,
+) -> None:
+    """Set the status (and its timestamp), save with update_fields and write the event. Row locked."""
+    before = order.status
+    order.status = status
+    fields = ["status", "updated_at", *extra_fields]
+    stamp = _TIMESTAMP_ON.get(status)
+    if stamp:
+        setattr(order, stamp, timezone.now())
+        fields.append(stamp)
+    order.save(update_fields=fields)
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor_user,
+        kind=kind,
+        before={"status": before, **(before_extra or {})},
+        after={"status": status},
+        note=note,
+    )
+
+
+def order_set_status(*, order_id: int, status: str, actor_user: Any = None, note: str = "") -> Order:
+    """Move an order along the status pipeline (ORDER_TRANSITIONS); Conflict for a forbidden move."""
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        _require_transition(order, status)
+        if status == OrderStatus.CANCELLED:
+            return order_cancel(order_id=order_id, actor_user=actor_user, note=note)
+        if order.status == OrderStatus.ON_HOLD and status == OrderStatus.NEW:
+            return order_release_hold(order_id=order_id, actor_user=actor_user, note=note)
+        _move(order, status, actor_user=actor_user, note=note, kind="status_changed")
+        return order
+
+
+def _stock_was_taken(order: Order) -> bool:
+    # Generation takes no stock for an order it holds because stock was short; releasing takes it.
+    return AttentionReason.STOCK_SHORT not in order.hold_reasons
+
+
+def _quantities(order: Order) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for product_id, quantity in order.lines.values_list("product_id", "quantity"):
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    return wanted
+
+
+def order_release_hold(*, order_id: int, actor_user: Any = None, note: str = "") -> Order:
+    """An admin releases a held order (保留解除): it becomes new, so charging and shipping pick it up.
+
+    An order held for a stock shortfall takes its stock now; still short, the hold stays (Conflict).
+    """
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order.status != OrderStatus.ON_HOLD:
+            raise Conflict("not_on_hold", _("この受注は保留中ではありません。"))
+        if not _stock_was_taken(order):
+            _take_stock(_quantities(order))
+        reasons = list(order.hold_reasons)
+        order.hold_reasons = []
+        _move(
+            order,
+            OrderStatus.NEW,
+            actor_user=actor_user,
+            note=note,
+            kind="hold_released",
+            extra_fields=("hold_reasons",),
+            before_extra={"hold_reasons": reasons},
+        )
+        return order
+
+
+def _take_stock(wanted: dict[int, int]) -> None:
+    products = Product.objects.select_for_update().filter(id__in=wanted, stock__isnull=False).order_by("id")
+    short = [p.name for p in products if p.stock < wanted[p.pk]]
+    if short:
+        raise Conflict("stock_short", _("在庫が不足しています: %(names)s") % {"names": "、".join(short)})
+    for product in products:
+        Product.objects.filter(pk=product.pk).update(stock=F("stock") - wanted[product.pk])
+
+
+def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Order:
+    """Cancel an order: stock taken for it goes back and a child order gives its 定期回数 back.
+
+    orders_created (定期内受注数) stays: it counts orders ever created.
+    """
+    from subscriptions.services import subscription_give_back_cycle
+
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        _require_transition(order, OrderStatus.CANCELLED)
+        if _stock_was_taken(order):
+            wanted = _quantities(order)
+            for product_id in sorted(wanted):  # id order, as generation locks them: no deadlock
+                Product.objects.filter(pk=product_id, stock__isnull=False).update(
+                    stock=F("stock") + wanted[product_id]
+                )
+        _move(order, OrderStatus.CANCELLED, actor_user=actor_user, note=note, kind="cancelled")
+        if order.subscription_id is not None:
+            actor = Actor.admin(actor_user) if actor_user is not None else Actor.system()
+            subscription_give_back_cycle(
+                subscription_id=order.subscription_id, sequence=order.sequence, actor=actor
+            )
+        return order

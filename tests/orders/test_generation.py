@@ -1,0 +1,273 @@
+"""The nightly generation of child orders: what each due subscription becomes, exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billing.models import PaymentMethod
+from orders.generation import generate_due
+from orders.models import Order, OrderStatus
+from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
+from tests.factories import CourseFactory, ProductFactory, SubscriptionFactory
+
+# SubscriptionFactory: monthly from 2027-01-31 (a Sunday). With the default policy (lead 5 business
+# days, closed Sat/Sun and holidays) its first order is created on Monday 2027-01-25.
+CREATION = dt.date(2027, 1, 25)
+DELIVERY = dt.date(2027, 1, 31)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["copy", "orm"])
+def writer(request, settings):  # noqa: ANN001, ANN201
+    """Both writers behind write_batch must do the same thing."""
+    settings.NIGHTLY_WRITER = request.param
+    return request.param
+
+
+def test_a_due_subscription_gets_one_priced_order_and_its_schedule_moves_on(policy, writer) -> None:
+    # given a due subscription with a time slot and a card
+    sub = SubscriptionFactory(delivery_time_slot="14-16")
+    card = PaymentMethod.objects.create(customer=sub.customer, kind="card", last4="4242", brand="visa")
+    Subscription.objects.filter(pk=sub.pk).update(payment_method=card)
+    assert sub.next_creation_date == CREATION
+
+    # when the night of its creation date runs
+    result = generate_due(run_date=CREATION)
+
+    # then one order copies the delivery, slot, address and card, priced for the first delivery
+    assert (result.due, result.orders_created, result.held) == (1, 1, 0)
+    order = Order.objects.get(subscription=sub)
+    assert order.sequence == 1
+    assert order.status == OrderStatus.NEW
+    assert (order.creation_date, order.delivery_date, order.delivery_time_slot) == (
+        CREATION,
+        DELIVERY,
+        "14-16",
+    )
+    assert order.ship_prefecture == "東京都" and order.ship_name == sub.shipping_address.recipient_name
+    assert (order.payment_method_id, order.payment_kind) == (card.pk, "card")
+    line = order.lines.get()
+    assert (line.quantity, line.unit_price, line.line_total, line.tax_rate) == (1, 980, 980, 8)
+    assert order.items_subtotal == 980
+    assert order.total == order.items_subtotal - order.discount_total + order.shipping_fee + order.cod_fee
+    # and the schedule, both counters and the timeline moved on in the same transaction
+    sub.refresh_from_db()
+    assert (sub.next_sequence, sub.next_delivery_date) == (2, dt.date(2027, 2, 28))
+    assert sub.next_creation_date > CREATION
+    assert (sub.orders_created, sub.cycle_count, sub.last_delivery_date) == (1, 1, DELIVERY)
+    event = SubscriptionEvent.objects.get(subscription=sub, kind="order_created")
+    assert event.actor_kind == "system"
+    assert event.after["order_id"] == order.pk and event.after["sequence"] == 1
+
+
+def test_the_price_keys_on_the_cycle_count_so_a_given_back_cycle_is_priced_again(policy, writer) -> None:
+    # given two due subscriptions at the same sequence: one whose earlier order was given back
+    regular = SubscriptionFactory(next_sequence=2, anchor_sequence=1, cycle_count=1, orders_created=1)
+    given_back = SubscriptionFactory(next_sequence=2, anchor_sequence=1, cycle_count=0, orders_created=1)
+    run_date = regular.next_creation_date
+
+    # when they are generated
+    generate_due(run_date=run_date)
+
+    # then the regular one pays the second-delivery price and the given-back one the first
+    assert Order.objects.get(subscription=regular).lines.get().unit_price == 3980
+    assert Order.objects.get(subscription=given_back).lines.get().unit_price == 980
+    given_back.refresh_from_db()
+    assert (given_back.cycle_count, given_back.orders_created) == (1, 2)
+
+
+def test_a_repeated_run_creates_nothing(policy, writer) -> None:
+    SubscriptionFactory.create_batch(3)
+    first = generate_due(run_date=CREATION)
+    second = generate_due(run_date=CREATION)
+    assert (first.orders_created, second.due, second.orders_created) == (3, 0, 0)
+    assert Order.objects.count() == 3
+
+
+def test_rows_that_are_not_due_or_not_active_are_left_alone(policy) -> None:
+    later = SubscriptionFactory(anchor_date=dt.date(2027, 3, 31))
+    paused = SubscriptionFactory(status=SubscriptionStatus.PAUSED)
+    cancelled = SubscriptionFactory(status=SubscriptionStatus.CANCELLED)
+    result = generate_due(run_date=CREATION)
+    assert result.due == 0
+    assert not Order.objects.filter(subscription__in=[later, paused, cancelled]).exists()
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        (lambda sub: sub.customer.__class__.objects.filter(pk=sub.customer_id).update(is_blacklisted=True), "blacklisted"),
+        (lambda sub: sub.shipping_address.__class__.objects.filter(pk=sub.shipping_address_id).update(is_invalid=True), "bad_address"),
+        (lambda sub: Subscription.objects.filter(pk=sub.pk).update(shipping_address=None), "bad_address"),
+        (lambda sub: Subscription.objects.filter(pk=sub.pk).update(needs_attention=["payment_failed"]), "payment_failed"),
+    ],
+    ids=["blacklisted", "invalid-address", "no-address", "needs-attention"],
+)  # fmt: skip
+def test_needs_attention_rows_still_get_their_order_on_hold_with_the_reason(
+    policy, writer, setup, reason
+) -> None:
+    # given a due subscription that needs attention
+    sub = SubscriptionFactory()
+    setup(sub)
+
+    # when the night runs
+    result = generate_due(run_date=CREATION)
+
+    # then its order exists, on hold with the reason, and the schedule still moved on
+    order = Order.objects.get(subscription=sub)
+    assert order.status == OrderStatus.ON_HOLD
+    assert reason in order.hold_reasons
+    assert result.held == 1
+    sub.refresh_from_db()
+    assert sub.next_sequence == 2
+
+
+def _two_subscriptions_sharing_stock(stock: int) -> tuple[Subscription, Subscription, object]:
+    product = ProductFactory(stock=stock)
+    course = CourseFactory(setup=product)
+    first = SubscriptionFactory(course=course)
+    second = SubscriptionFactory(course=course)
+    return first, second, product
+
+
+def test_hold_policy_holds_the_order_that_stock_cannot_cover(policy, writer) -> None:
+    # given one unit in stock and two due subscriptions for it, shortfall policy "hold"
+    first, second, product = _two_subscriptions_sharing_stock(stock=1)
+
+    # when the night runs
+    result = generate_due(run_date=CREATION)
+
+    # then the first takes the unit; the second is created on hold and its subscription needs attention
+    product.refresh_from_db()
+    assert product.stock == 0
+    assert Order.objects.get(subscription=first).status == OrderStatus.NEW
+    held = Order.objects.get(subscription=second)
+    assert (held.status, held.hold_reasons) == (OrderStatus.ON_HOLD, ["stock_short"])
+    second.refresh_from_db()
+    assert second.needs_attention == ["stock_short"]
+    assert result.held == 1
+
+
+def test_skip_policy_skips_the_delivery_and_tells_the_customer(
+    policy, writer, mailoutbox, django_capture_on_commit_callbacks
+) -> None:  # noqa: E501
+    # given one unit in stock, two due subscriptions, shortfall policy "skip"
+    ShopPolicy.objects.filter(pk=policy.pk).update(stock_shortfall="skip")
+    first, second, _product = _two_subscriptions_sharing_stock(stock=1)
+
+    # when the night runs
+    with django_capture_on_commit_callbacks(execute=True):
+        result = generate_due(run_date=CREATION)
+
+    # then the second gets no order, its sequence 1 is skipped, later dates keep their place
+    assert result.skipped == 1 and result.orders_created == 1
+    assert not Order.objects.filter(subscription=second).exists()
+    second.refresh_from_db()
+    assert second.skipped_sequences == [1]
+    assert (second.next_sequence, second.next_delivery_date) == (2, dt.date(2027, 2, 28))
+    assert (second.orders_created, second.cycle_count) == (0, 0)
+    assert SubscriptionEvent.objects.filter(subscription=second, kind="sequence_skipped_stock_short").exists()
+    # and the customer is told once
+    assert [m.to for m in mailoutbox] == [[second.customer.user.email]]
+    assert "お休み" in mailoutbox[0].subject
+
+
+def test_a_missed_night_catches_up_once_and_moves_a_date_that_cannot_be_met(policy, writer) -> None:
+    # given a subscription whose order should have been created on Monday 25th for Sunday 31st
+    sub = SubscriptionFactory()
+
+    # when the run only happens on Friday 29th (the earliest reachable delivery is then Fri Feb 5)
+    result = generate_due(run_date=dt.date(2027, 1, 29))
+
+    # then one order, delivered on the first date that can still be met, and the event says so
+    order = Order.objects.get(subscription=sub)
+    assert order.delivery_date == dt.date(2027, 2, 5)
+    assert result.moved == 1
+    event = SubscriptionEvent.objects.get(subscription=sub, kind="order_created")
+    assert (event.after["moved_from"], event.after["moved_to"]) == ("2027-01-31", "2027-02-05")
+    # and the schedule re-anchors there: later deliveries keep the monthly cycle from the new date
+    sub.refresh_from_db()
+    assert (sub.anchor_date, sub.anchor_sequence) == (dt.date(2027, 2, 5), 1)
+    assert (sub.next_sequence, sub.next_delivery_date) == (2, dt.date(2027, 3, 5))
+
+
+def test_a_row_due_for_many_past_dates_gets_one_order_in_one_run(policy, writer) -> None:
+    # given a weekly subscription whose schedule stood still for two months
+    sub = SubscriptionFactory(cycle_unit="week", anchor_date=dt.date(2027, 1, 4))
+    run_date = dt.date(2027, 3, 1)
+
+    # when the night runs, twice
+    generate_due(run_date=run_date)
+    generate_due(run_date=run_date)
+
+    # then exactly one order, and the next one is due on a later night
+    assert Order.objects.filter(subscription=sub).count() == 1
+    sub.refresh_from_db()
+    assert sub.next_creation_date > run_date
+
+
+def test_two_deliveries_created_the_same_day_are_never_two_orders_in_one_run(policy, writer) -> None:
+    # given a daily subscription: with weekends closed, Saturday's and Sunday's orders are both
+    # created on the same Friday
+    sub = SubscriptionFactory(cycle_unit="day", anchor_date=dt.date(2027, 2, 6))  # a Saturday
+    run_date = sub.next_creation_date
+
+    # when that night runs
+    generate_due(run_date=run_date)
+
+    # then only Saturday's order exists; Sunday's waits for the next night, though already due
+    assert list(Order.objects.filter(subscription=sub).values_list("sequence", flat=True)) == [1]
+    sub.refresh_from_db()
+    assert sub.next_creation_date <= run_date
+
+
+def test_an_order_that_already_exists_is_not_duplicated_and_the_schedule_moves_on(policy, writer) -> None:
+    # given a due subscription whose order for this sequence was made by hand
+    sub = SubscriptionFactory()
+    address = sub.shipping_address
+    Order.objects.create(
+        customer=sub.customer,
+        subscription=sub,
+        sequence=1,
+        creation_date=dt.date(2027, 1, 20),
+        **address.snapshot(),
+    )
+
+    # when the night runs
+    result = generate_due(run_date=CREATION)
+
+    # then no second order; the schedule moves on and the timeline says why
+    assert result.orders_created == 0
+    assert Order.objects.filter(subscription=sub).count() == 1
+    sub.refresh_from_db()
+    assert sub.next_sequence == 2
+    assert SubscriptionEvent.objects.filter(subscription=sub, kind="schedule_advanced").exists()
+
+
+def test_a_batch_costs_no_more_queries_when_it_is_bigger(
+    policy, writer, django_assert_max_num_queries
+) -> None:  # noqa: E501
+    # given 5 due subscriptions
+    for _ in range(5):
+        SubscriptionFactory()
+    with django_assert_max_num_queries(30) as small:
+        generate_due(run_date=CREATION)
+    # and then 40 more, each with its own course, product and customer
+    for _ in range(40):
+        SubscriptionFactory()
+    with django_assert_max_num_queries(30) as large:
+        generate_due(run_date=CREATION)
+    # (the first run may also create the shop's settings rows, so the second may be cheaper still)
+    assert len(large.captured_queries) <= len(small.captured_queries)
+
+
+def test_batches_split_the_work_and_each_row_is_done_once(policy, writer) -> None:
+    subs = SubscriptionFactory.create_batch(7)
+    seen = []
+    result = generate_due(run_date=CREATION, batch_size=3, progress=lambda r: seen.append(r.due))
+    assert seen == [3, 3, 1]
+    assert result.orders_created == 7
+    assert set(Order.objects.values_list("subscription_id", flat=True)) == {s.pk for s in subs}
