@@ -1,0 +1,24 @@
+"""`manage.py seed_demo`: demo products, courses, shop policy, an admin and a customer with subscriptions."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from catalog.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, seed_all
+from subscriptions.selectors import today_in_shop
+
+
+class Command(BaseCommand):
+    help = "デモデータ（商品・定期コース・ショップ設定・管理者・デモ顧客と定期購入）を作成します。2回目以降は何も変えません。"
+
+    def handle(self, *args, **options) -> None:
+        report = seed_all(today_in_shop())
+        for line in report.created:
+            self.stdout.write(f"created {line}")
+        if not report.created:
+            self.stdout.write("nothing to do: demo data already present")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}  customer: {DEMO_EMAIL} / {DEMO_PASSWORD}"
+            )
+        )
