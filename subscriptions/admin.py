@@ -311,6 +311,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
         # A subscription is created by subscription_create (sign-up, import), never by a bare form.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A shop cancels (解約) a subscription; deleting would erase its timeline and orphan orders.
+        return False
+
     @admin.display(description=_("顧客"), ordering="customer__name")
     def customer_link(self, obj: Subscription) -> str:
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])

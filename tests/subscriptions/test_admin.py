@@ -180,3 +180,11 @@ def test_course_page_previews_each_allowed_cycle_from_a_chosen_first_date(admin_
     # monthly and every 2 months from 2028-01-31, month ends kept
     assert "2028-02-29" in chosen and "2028-03-31" in chosen and "2028-05-31" in chosen
     assert "日付の形式が正しくありません" in bad
+
+
+def test_subscriptions_are_cancelled_not_deleted_or_added_by_a_bare_form(admin_client):
+    sub = SubscriptionFactory(anchor_date=d("2027-01-31"))
+    assert (
+        admin_client.get(reverse("admin:subscriptions_subscription_delete", args=[sub.pk])).status_code == 403
+    )
+    assert admin_client.get(reverse("admin:subscriptions_subscription_add")).status_code == 403
