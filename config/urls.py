@@ -12,6 +12,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("mypage/", include("mypage.urls")),
     path("api/", include("mypage.api_urls")),
+    path(
+        "", include("billing.urls")
+    ),  # /api/payment-methods/…, /billing/stripe/webhook/, /billing/authenticate/…
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.stripe_server"]
+
 
 @pytest.fixture
 def policy(db):  # noqa: ANN001, ANN201

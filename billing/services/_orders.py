@@ -1,0 +1,86 @@
+"""Order status moves that payments cause, through the orders app's one status service.
+
+Payments own Order.payment_status (billing.payment_states); the order status pipeline
+(orders.models.ORDER_TRANSITIONS) belongs to orders.services.order_set_status, so every move here
+goes through it.
+"""
+
+from __future__ import annotations
+
+from orders.models import Order, OrderStatus
+from subscriptions.models import AttentionReason
+
+# Hold reasons payments add and remove; an order held only for these may still be charged by dunning.
+PAYMENT_HOLD_REASONS = frozenset({AttentionReason.PAYMENT_FAILED, AttentionReason.NEEDS_AUTHENTICATION})
+
+
+def _set_status(order: Order, status: str, note: str = "") -> None:
+    from orders.services import order_set_status
+
+    updated = order_set_status(order_id=order.pk, status=status, note=note)
+    order.status = updated.status
+    order.hold_reasons = updated.hold_reasons
+
+
+def _set_hold_reasons(order: Order, reasons: list[str]) -> None:
+    # orders.services has no service for the reasons themselves; the row is locked by our caller.
+    order.hold_reasons = reasons
+    order.save(update_fields=["hold_reasons", "updated_at"])
+
+
+def held_for_payment_only(order: Order) -> bool:
+    return (
+        order.status == OrderStatus.ON_HOLD
+        and bool(order.hold_reasons)
+        and set(order.hold_reasons) <= PAYMENT_HOLD_REASONS
+    )
+
+
+def order_hold_for_payment(order: Order, reason: str, note: str = "") -> None:
+    """Put a not-yet-shipped order on hold (要対応) with a payment reason."""
+    if order.status not in (
+        OrderStatus.NEW,
+        OrderStatus.ON_HOLD,
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.READY,
+    ):
+        return
+    if order.status != OrderStatus.ON_HOLD:
+        _set_status(order, OrderStatus.ON_HOLD, note)
+    if reason not in order.hold_reasons:
+        _set_hold_reasons(order, [*order.hold_reasons, reason])
+
+
+def order_release_payment_hold(order: Order, note: str = "") -> None:
+    """Drop the payment reasons; an order held for nothing else goes back to NEW."""
+    if not set(order.hold_reasons) & PAYMENT_HOLD_REASONS:
+        return
+    reasons = [r for r in order.hold_reasons if r not in PAYMENT_HOLD_REASONS]
+    if reasons or order.status != OrderStatus.ON_HOLD:
+        _set_hold_reasons(order, reasons)
+        return
+    from orders.services import order_release_hold
+
+    updated = order_release_hold(order_id=order.pk, note=note)
+    order.status, order.hold_reasons = updated.status, updated.hold_reasons
+
+
+def order_mark_ready(order: Order, note: str = "") -> None:
+    """Paid (or collected at delivery): the order can be prepared for shipping (出荷準備中)."""
+    if order.status in (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT):
+        _set_status(order, OrderStatus.READY, note)
+
+
+def order_await_payment(order: Order, note: str = "") -> None:
+    if order.status == OrderStatus.NEW:
+        _set_status(order, OrderStatus.AWAITING_PAYMENT, note)
+
+
+def order_cancel_unpaid(order: Order, note: str = "") -> None:
+    if order.status in (
+        OrderStatus.NEW,
+        OrderStatus.ON_HOLD,
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.READY,
+    ):
+        _set_status(order, OrderStatus.CANCELLED, note)

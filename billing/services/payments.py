@@ -1,0 +1,578 @@
+"""Charging orders through the gateway, at most once.
+
+How an order is charged (payment_charge_order):
+1. Take the order's charge lock (a PostgreSQL session advisory lock; a process lock on SQLite).
+   Whoever holds it is the only one talking to the gateway about this order; a worker that dies
+   loses its connection and with it the lock, so "lock free + attempt still open" means "orphaned".
+2. Reconcile open attempts (pending or unknown) with the gateway before anything else: by the
+   PaymentIntent id when we stored it, else by the attempt's idempotency key sent as metadata.
+3. Write the attempt row (pending, idempotency key order-<id>-attempt-<n>) and commit it.
+4. Call the gateway outside any transaction; a missing answer leaves the attempt UNKNOWN.
+5. Record the outcome (payment_attempt_record), which webhooks and the 3-D Secure page also use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.gateways import ChargeResult, ChargeStatus, GatewayError, GatewayUnavailable, get_gateway
+from billing.gateways.offline import OFFLINE_KINDS
+from billing.models import (
+    CaptureMethod,
+    PaymentAttempt,
+    PaymentAttemptStatus,
+    PaymentKind,
+    PaymentPolicy,
+    PaymentRefund,
+)
+from billing.payment_states import SETTLED, payment_transition_allowed
+from core.errors import Conflict, DomainError, NotFound
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import PaymentStatus as P
+
+from . import dunning
+from ._orders import held_for_payment_only, order_mark_ready
+from .payment_methods import (  # noqa: F401 - the payment-method services are part of this module's API
+    payment_method_detach,
+    payment_method_list,
+    payment_method_save,
+    payment_method_set_default,
+    payment_method_setup_intent,
+)
+
+logger = logging.getLogger(__name__)
+A = PaymentAttemptStatus
+
+# An attempt's status only moves up this ladder, so results arriving late or twice (webhooks in any
+# order, a retried task) never undo a later one.
+_RANK = {
+    A.PENDING: 0,
+    A.UNKNOWN: 0,
+    A.REQUIRES_ACTION: 1,
+    A.AUTHORIZED: 2,
+    A.SUCCEEDED: 3,
+    A.FAILED: 3,
+    A.CANCELED: 3,
+}
+_FROM_GATEWAY = {
+    ChargeStatus.SUCCEEDED: A.SUCCEEDED,
+    ChargeStatus.AUTHORIZED: A.AUTHORIZED,
+    ChargeStatus.REQUIRES_ACTION: A.REQUIRES_ACTION,
+    ChargeStatus.FAILED: A.FAILED,
+    ChargeStatus.CANCELED: A.CANCELED,
+}
+# Order payment statuses a new charge may start from: first charge, dunning retry.
+CHARGEABLE = frozenset({P.UNPAID, P.FAILED})
+LOCK_NAMESPACE = 0x7465696B  # "teik": keeps our advisory lock keys apart from anyone else's
+
+_local_locks: dict[int, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+def idempotency_key(order_id: int, number: int) -> str:
+    return f"order-{order_id}-attempt-{number}"
+
+
+@contextmanager
+def order_charge_lock(order_id: int) -> Iterator[bool]:
+    """Yields True when this process may talk to the gateway about the order, False when another does."""
+    if connection.vendor == "postgresql":
+        key = (LOCK_NAMESPACE << 32) | order_id
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    # The embedded default runs in one process: a lock per order in memory is enough.
+    with _local_locks_guard:
+        lock = _local_locks.setdefault(order_id, threading.Lock())
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
+
+
+def payment_set_status(order: Order, target: str, *, note: str = "") -> None:
+    """Move a locked order's payment status along PAYMENT_TRANSITIONS and write an order event."""
+    current = order.payment_status
+    if current == target:
+        return
+    if not payment_transition_allowed(current, target):
+        raise Conflict(
+            "payment_transition_forbidden",
+            _("決済状態を%(current)sから%(target)sに変更できません。")
+            % {"current": current, "target": target},
+        )
+    order.payment_status = target
+    order.save(update_fields=["payment_status", "updated_at"])
+    OrderEvent.objects.create(
+        order=order,
+        kind="payment_status_changed",
+        before={"payment_status": current},
+        after={"payment_status": target},
+        note=note,
+    )
+
+
+def _order_kind(order: Order) -> str:
+    if order.payment_kind:
+        return order.payment_kind
+    return order.payment_method.kind if order.payment_method_id else PaymentKind.CARD
+
+
+# Charging -------------------------------------------------------------------------------------------
+
+
+def payment_charge_order(*, order_id: int, retry: bool = False) -> PaymentAttempt | None:
+    """Charge an order once. Returns the attempt made or reconciled, None when there was nothing to do
+    (held, already paid/authorised/processing elsewhere, offline, free, or gone).
+
+    `retry`: a dunning retry, which may charge an order held only for a payment reason.
+    """
+    with order_charge_lock(order_id) as acquired:
+        if not acquired:
+            return None
+        still_open = _reconcile_open_attempts(order_id)
+        if still_open is not None:
+            return still_open
+        attempt = _begin_attempt(order_id, retry=retry)
+        if attempt is None:
+            return None
+        return _send_attempt(attempt)
+
+
+def _begin_attempt(
+    order_id: int, *, retry: bool, allow_from: frozenset[str] = CHARGEABLE
+) -> PaymentAttempt | None:
+    today = timezone.localdate()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("payment_method", "customer")
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None or order.status in (
+            OrderStatus.CANCELLED,
+            OrderStatus.RETURNED,
+            OrderStatus.COMPLETED,
+        ):
+            return None
+        if order.status == OrderStatus.ON_HOLD and not (retry and held_for_payment_only(order)):
+            return None
+        if order.payment_status not in allow_from:
+            return None
+        if order.total == 0:
+            payment_set_status(order, P.NOT_REQUIRED)
+            order_mark_ready(order)
+            return None
+        kind = _order_kind(order)
+        if kind in OFFLINE_KINDS:
+            if order.payment_status == P.UNPAID:
+                payment_set_status(order, P.AWAITING_OFFLINE, note=kind)
+                dunning.dunning_await_offline(order=order, kind=kind, today=today)
+            return None
+        policy = PaymentPolicy.current()
+        number = (
+            order.payment_attempts.order_by("-number").values_list("number", flat=True).first() or 0
+        ) + 1
+        method = order.payment_method
+        attempt = PaymentAttempt.objects.create(
+            order=order,
+            number=number,
+            idempotency_key=idempotency_key(order.pk, number),
+            payment_method=method,
+            amount=order.total,
+            capture_method=policy.capture_method,
+        )
+        payment_set_status(order, P.PROCESSING, note=attempt.idempotency_key)
+        return attempt
+
+
+def _send_attempt(attempt: PaymentAttempt) -> PaymentAttempt:
+    order = attempt.order
+    method = attempt.payment_method
+    customer_id = order.customer.stripe_customer_id
+    if method is None or not method.is_active or not method.stripe_payment_method_id or not customer_id:
+        result = ChargeResult(
+            status=ChargeStatus.FAILED,
+            error_code="no_payment_method",
+            message=_("有効なクレジットカードが登録されていません。"),
+        )
+        return payment_attempt_record(attempt_id=attempt.pk, result=result)
+    try:
+        result = get_gateway().charge(
+            customer_id=customer_id,
+            payment_method_id=method.stripe_payment_method_id,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            capture_manually=attempt.capture_method == CaptureMethod.MANUAL,
+            metadata={"order_id": str(order.pk), "attempt": attempt.idempotency_key},
+            idempotency_key=attempt.idempotency_key,
+        )
+    except GatewayUnavailable as exc:
+        # The gateway may have charged: nothing new is tried until this attempt is reconciled.
+        PaymentAttempt.objects.filter(pk=attempt.pk, status=A.PENDING).update(
+            status=A.UNKNOWN,
+            error_code="gateway_unavailable",
+            error_message=str(exc)[:500],
+            updated_at=timezone.now(),
+        )
+        attempt.refresh_from_db()
+        return attempt
+    except GatewayError as exc:
+        result = ChargeResult(
+            status=ChargeStatus.FAILED, error_code=exc.code or "gateway_error", message=exc.message
+        )
+    return payment_attempt_record(attempt_id=attempt.pk, result=result)
+
+
+def _reconcile_open_attempts(order_id: int) -> PaymentAttempt | None:
+    """Settle pending/unknown attempts of an order whose charge lock we hold. Returns an attempt that
+    is still open afterwards (gateway unreachable, or waiting for 3-D Secure), else None."""
+    open_attempts = PaymentAttempt.objects.filter(
+        order_id=order_id, status__in=(A.PENDING, A.UNKNOWN, A.REQUIRES_ACTION)
+    ).select_related("order__customer")
+    for attempt in open_attempts.order_by("number"):
+        if attempt.status == A.REQUIRES_ACTION:
+            return attempt  # the customer has to act; a new charge would not help
+        try:
+            result = _lookup(attempt)
+        except (GatewayUnavailable, GatewayError):
+            return attempt
+        if result is None:
+            _close_unsent(attempt)
+            continue
+        recorded = payment_attempt_record(attempt_id=attempt.pk, result=result)
+        if recorded.status in (A.PENDING, A.UNKNOWN, A.REQUIRES_ACTION):
+            return recorded
+    return None
+
+
+def _lookup(attempt: PaymentAttempt) -> ChargeResult | None:
+    gateway = get_gateway()
+    if attempt.gateway_payment_intent_id:
+        return gateway.payment_intent_retrieve(attempt.gateway_payment_intent_id)
+    found = gateway.payment_intents_find(
+        customer_id=attempt.order.customer.stripe_customer_id, metadata={"attempt": attempt.idempotency_key}
+    )
+    if not found:
+        return None
+    # One request per key, so one PaymentIntent; should a server have made two, the charged one wins.
+    found.sort(key=lambda r: r.status not in (ChargeStatus.SUCCEEDED, ChargeStatus.AUTHORIZED))
+    result = found[0]
+    if result.status == ChargeStatus.NOT_CONFIRMED:
+        gateway.cancel(result.payment_intent_id)
+        return ChargeResult(status=ChargeStatus.CANCELED, payment_intent_id=result.payment_intent_id)
+    return result
+
+
+def _close_unsent(attempt: PaymentAttempt) -> None:
+    """The gateway never saw this attempt: close it and let the order be charged afresh."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=attempt.order_id)
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            status=A.CANCELED, error_code="not_received_by_gateway", updated_at=timezone.now()
+        )
+        if order.payment_status == P.PROCESSING:
+            payment_set_status(order, P.UNPAID, note=f"{attempt.idempotency_key} not received")
+
+
+def payment_attempt_record(*, attempt_id: int, result: ChargeResult) -> PaymentAttempt:
+    """Apply a gateway outcome to an attempt and its order, idempotently and in any order: an attempt
+    never moves down _RANK, so a late or repeated result changes nothing."""
+    to_void: list[str] = []
+    with transaction.atomic():
+        order_id = PaymentAttempt.objects.values_list("order_id", flat=True).get(pk=attempt_id)
+        # Order first, then attempt: every path takes the locks in this order.
+        order = Order.objects.select_for_update().get(pk=order_id)
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        new_status = _FROM_GATEWAY.get(result.status)
+        if result.payment_intent_id and not attempt.gateway_payment_intent_id:
+            attempt.gateway_payment_intent_id = result.payment_intent_id
+        if result.charge_id:
+            attempt.gateway_charge_id = result.charge_id
+        if new_status is None or _RANK[new_status] <= _RANK[attempt.status]:
+            attempt.save(update_fields=["gateway_payment_intent_id", "gateway_charge_id", "updated_at"])
+            return attempt
+        previous = attempt.status
+        attempt.status = new_status
+        attempt.error_code = result.error_code[:64]
+        attempt.decline_code = result.decline_code[:64]
+        attempt.error_message = result.message[:500]
+        if new_status == A.AUTHORIZED:
+            attempt.authorized_at = timezone.now()
+        if new_status == A.SUCCEEDED:
+            attempt.captured_amount = result.amount_captured or result.amount or attempt.amount
+        attempt.save()
+        _apply_to_order(order, attempt, previous)
+        if new_status in (A.AUTHORIZED, A.SUCCEEDED):
+            # A renewed authorisation replaces the older one, which is released.
+            older = order.payment_attempts.filter(status=A.AUTHORIZED, number__lt=attempt.number)
+            to_void = list(older.values_list("gateway_payment_intent_id", flat=True))
+            older.update(status=A.CANCELED, error_code="authorization_replaced", updated_at=timezone.now())
+    for pi in to_void:
+        _void_quietly(pi)
+    return attempt
+
+
+def _apply_to_order(order: Order, attempt: PaymentAttempt, previous: str) -> None:
+    target = {
+        A.SUCCEEDED: P.PAID,
+        A.AUTHORIZED: P.AUTHORIZED,
+        A.REQUIRES_ACTION: P.ACTION_REQUIRED,
+        A.FAILED: P.FAILED,
+    }.get(attempt.status)
+    if attempt.status == A.CANCELED:
+        if order.payment_status in (P.PROCESSING, P.ACTION_REQUIRED):
+            target = P.FAILED
+        elif (
+            order.payment_status == P.AUTHORIZED
+            and not order.payment_attempts.filter(status=A.AUTHORIZED).exists()
+        ):
+            target = P.CANCELLED
+    if target is None or order.payment_status == target:
+        return
+    if not payment_transition_allowed(order.payment_status, target):
+        # e.g. the order was cancelled while the charge was in flight: an admin must refund by hand.
+        logger.warning("order %s: payment %s arrived in status %s", order.pk, target, order.payment_status)
+        OrderEvent.objects.create(
+            order=order,
+            kind="payment_needs_review",
+            after={"attempt": attempt.idempotency_key, "result": target},
+        )
+        return
+    payment_set_status(order, target, note=attempt.idempotency_key)
+    today = timezone.localdate()
+    if target in (P.PAID, P.AUTHORIZED):
+        dunning.dunning_on_success(order=order)
+        order_mark_ready(order)
+    elif target == P.FAILED:
+        dunning.dunning_on_failure(order=order, attempt=attempt, today=today)
+    elif target == P.ACTION_REQUIRED:
+        dunning.dunning_on_action_required(order=order, attempt=attempt, today=today)
+
+
+def _void_quietly(payment_intent_id: str) -> None:
+    if not payment_intent_id:
+        return
+    try:
+        get_gateway().cancel(payment_intent_id)
+    except (GatewayError, GatewayUnavailable) as exc:
+        # A lapsed authorisation releases itself after 7 days; nothing is charged.
+        logger.warning("could not release authorisation %s: %s", payment_intent_id, exc)
+
+
+def payment_attempt_refresh(*, attempt_id: int) -> PaymentAttempt:
+    """Fetch the attempt's PaymentIntent again (after 3-D Secure, or for a webhook) and record it."""
+    attempt = PaymentAttempt.objects.select_related("order__customer").get(pk=attempt_id)
+    result = _lookup(attempt)
+    if result is None:
+        return attempt
+    return payment_attempt_record(attempt_id=attempt.pk, result=result)
+
+
+def payment_charge_pending(
+    *, order_ids: list[int] | None = None, run_date=None, fan_out: bool | None = None
+) -> dict:
+    """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
+
+    In-process (embedded default, tests) the charges run here under the shared rate limit and the
+    counts are final; with a broker they are fanned out as billing.charge_order tasks.
+    """
+    from django.conf import settings
+
+    from billing.ratelimit import payment_rate_limiter
+
+    qs = Order.objects.filter(payment_status=P.UNPAID, status=OrderStatus.NEW)
+    if order_ids is not None:
+        qs = qs.filter(pk__in=order_ids)
+    if run_date is not None:
+        qs = qs.filter(creation_date__lte=run_date)
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    if fan_out is None:
+        fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
+    counts = {
+        "charged": 0,
+        "payment_failed": 0,
+        "requires_action": 0,
+        "awaiting_offline": 0,
+        "unknown": 0,
+        "queued": 0,
+    }
+    if fan_out:
+        from billing.tasks import charge_order
+
+        for order_id in ids:
+            transaction.on_commit(lambda order_id=order_id: charge_order.delay(order_id))
+        counts["queued"] = len(ids)
+        return counts
+    limiter = payment_rate_limiter()
+    for order_id in ids:
+        limiter.acquire()
+        attempt = payment_charge_order(order_id=order_id)
+        if attempt is None:
+            if Order.objects.filter(pk=order_id, payment_status=P.AWAITING_OFFLINE).exists():
+                counts["awaiting_offline"] += 1
+            continue
+        key = {
+            A.SUCCEEDED: "charged",
+            A.AUTHORIZED: "charged",
+            A.FAILED: "payment_failed",
+            A.REQUIRES_ACTION: "requires_action",
+        }.get(attempt.status, "unknown")
+        counts[key] += 1
+    return counts
+
+
+# Capture, refunds, cancellation --------------------------------------------------------------------
+
+
+def _locked_order(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("order_not_found", _("受注が見つかりません。"))
+    return order
+
+
+def payment_capture_order(*, order_id: int, amount: int | None = None) -> PaymentAttempt:
+    """売上確定 at shipment: capture the authorisation (at most what was authorised)."""
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        attempt = order.payment_attempts.filter(status=A.AUTHORIZED).order_by("-number").first()
+        if attempt is None:
+            if order.payment_status == P.PAID:
+                return order.payment_attempts.filter(status=A.SUCCEEDED).order_by("-number").first()
+            raise Conflict("not_authorized", _("与信済みの決済がありません。"))
+        amount = min(order.total, attempt.amount) if amount is None else amount
+        if not 0 < amount <= attempt.amount:
+            raise DomainError("invalid_amount", _("売上確定できる金額を超えています。"), field="amount")
+        try:
+            result = get_gateway().capture(
+                payment_intent_id=attempt.gateway_payment_intent_id,
+                amount=amount,
+                idempotency_key=f"{attempt.idempotency_key}-capture",
+            )
+        except GatewayError:
+            # Already captured by an earlier call whose answer we lost: the PaymentIntent knows.
+            result = get_gateway().payment_intent_retrieve(attempt.gateway_payment_intent_id)
+        if result.status != ChargeStatus.SUCCEEDED:
+            raise Conflict("capture_failed", _("売上確定に失敗しました。"))
+        attempt.status = A.SUCCEEDED
+        attempt.captured_amount = amount
+        attempt.save(update_fields=["status", "captured_amount", "updated_at"])
+        payment_set_status(order, P.PAID, note=f"{attempt.idempotency_key} captured {amount}")
+        return attempt
+
+
+def payment_renew_authorizations(*, today=None) -> int:
+    """Re-authorise 与信 that would lapse (Stripe: 7 days) before the order ships. Returns how many."""
+    policy = PaymentPolicy.current()
+    cutoff = timezone.now() - timezone.timedelta(days=policy.authorization_renew_after_days)
+    order_ids = (
+        PaymentAttempt.objects.filter(status=A.AUTHORIZED, authorized_at__lte=cutoff)
+        .exclude(order__status__in=(OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.CANCELLED))
+        .values_list("order_id", flat=True)
+    )
+    renewed = 0
+    for order_id in list(order_ids):
+        with order_charge_lock(order_id) as acquired:
+            if not acquired or _reconcile_open_attempts(order_id) is not None:
+                continue
+            attempt = _begin_attempt(order_id, retry=True, allow_from=frozenset({P.AUTHORIZED}))
+            if attempt is not None:
+                _send_attempt(attempt)
+                renewed += 1
+    return renewed
+
+
+def payment_refund_order(*, order_id: int, amount: int | None = None, reason: str = "") -> PaymentRefund:
+    """Refund (返金) all or part of what was captured; on cancellation or a return."""
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        attempt = order.payment_attempts.filter(status=A.SUCCEEDED).order_by("-number").first()
+        if attempt is None:
+            raise Conflict("not_paid", _("返金できる決済がありません。"))
+        refundable = attempt.captured_amount - attempt.refunded_amount
+        amount = refundable if amount is None else amount
+        if not 0 < amount <= refundable:
+            raise DomainError(
+                "invalid_amount",
+                _("返金できる金額は%(max)d円までです。") % {"max": refundable},
+                field="amount",
+            )
+        number = attempt.refunds.count() + 1
+        refund = PaymentRefund.objects.create(
+            attempt=attempt,
+            number=number,
+            idempotency_key=f"{attempt.idempotency_key}-refund-{number}",
+            amount=amount,
+            reason=reason[:200],
+        )
+        try:
+            result = get_gateway().refund(
+                payment_intent_id=attempt.gateway_payment_intent_id,
+                amount=amount,
+                idempotency_key=refund.idempotency_key,
+            )
+        except (GatewayError, GatewayUnavailable) as exc:
+            raise Conflict(
+                "refund_failed", _("返金に失敗しました。時間をおいて再度お試しください。")
+            ) from exc
+        refund.gateway_refund_id = result.id
+        refund.save(update_fields=["gateway_refund_id"])
+        attempt.refunded_amount += amount
+        attempt.save(update_fields=["refunded_amount", "updated_at"])
+        fully = attempt.refunded_amount >= attempt.captured_amount
+        payment_set_status(order, P.REFUNDED if fully else P.PARTIALLY_REFUNDED, note=refund.idempotency_key)
+        return refund
+
+
+def payment_cancel_order(*, order_id: int) -> str:
+    """Settle payments of an order being cancelled: void an authorisation, refund a charge, cancel a
+    pending authentication or offline payment. Returns the new payment status."""
+    with order_charge_lock(order_id):
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None:
+            raise NotFound("order_not_found", _("受注が見つかりません。"))
+        if order.payment_status == P.PAID:
+            payment_refund_order(order_id=order_id, reason="cancel")
+            return P.REFUNDED
+        with transaction.atomic():
+            order = _locked_order(order_id)
+            for attempt in order.payment_attempts.filter(status__in=(A.AUTHORIZED, A.REQUIRES_ACTION)):
+                _void_quietly(attempt.gateway_payment_intent_id)
+                attempt.status = A.CANCELED
+                attempt.save(update_fields=["status", "updated_at"])
+            if order.payment_status not in SETTLED or order.payment_status == P.AUTHORIZED:
+                if order.payment_status == P.PROCESSING:
+                    raise Conflict("payment_in_progress", _("決済処理中のためキャンセルできません。"))
+                payment_set_status(order, P.CANCELLED, note="order cancelled")
+            dunning.dunning_close(order=order)
+            return order.payment_status
+
+
+def payment_mark_paid(*, order_id: int, note: str = "") -> Order:
+    """An admin records that an offline payment (振込, コンビニ, 代引き) has arrived."""
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        if order.payment_status != P.AWAITING_OFFLINE:
+            raise Conflict("not_awaiting_payment", _("入金待ちの受注ではありません。"))
+        payment_set_status(order, P.PAID, note=note or "offline payment received")
+        dunning.dunning_close(order=order)
+        order_mark_ready(order)
+        return order

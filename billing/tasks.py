@@ -1,0 +1,43 @@
+"""Thin Celery tasks: ids in, one service call, quiet when the row is gone."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from billing.models import PaymentAttemptStatus
+
+
+@shared_task(
+    name="billing.charge_order",
+    bind=True,
+    acks_late=True,
+    max_retries=5,
+    default_retry_delay=60,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def charge_order(self, order_id: int) -> str | None:  # noqa: ANN001
+    """Charge one order under the global payment rate limit. Delivered twice, it charges once: the
+    order's charge lock and its attempt rows make the second delivery a no-op.
+
+    Not Celery's `rate_limit=`: that one is enforced per worker process, so N workers would send N
+    times the rate. billing.ratelimit keeps one budget in Redis for all of them.
+    """
+    from billing.ratelimit import payment_rate_limiter
+    from billing.services.payments import payment_charge_order
+
+    payment_rate_limiter().acquire()
+    attempt = payment_charge_order(order_id=order_id)
+    if attempt is None:
+        return None
+    if attempt.status == PaymentAttemptStatus.UNKNOWN:
+        # The gateway did not answer: come back later, reconciliation runs before anything new.
+        raise self.retry()
+    return attempt.status
+
+
+@shared_task(name="billing.retry_subscription_payments", acks_late=True, soft_time_limit=120, time_limit=150)
+def retry_subscription_payments(subscription_id: int) -> int:
+    from billing.services.dunning import dunning_retry_subscription
+
+    return len(dunning_retry_subscription(subscription_id=subscription_id))
