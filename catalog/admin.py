@@ -59,3 +59,40 @@ class CourseAdmin(admin.ModelAdmin):
     @admin.display(description=_("定期件数"), ordering="subscription_total")
     def subscription_count(self, obj: Course) -> int:
         return obj.subscription_total
+
+
+# Pricing rules (billing.pricing reads them through billing.selectors.PricingBook).
+from .models import BulkDiscount, GroupPrice, ProductSalePrice, QuantityTier  # noqa: E402
+
+
+@admin.register(ProductSalePrice)
+class ProductSalePriceAdmin(admin.ModelAdmin):
+    list_display = ("product", "unit_price", "starts_on", "ends_on")
+    list_select_related = ("product",)
+    list_filter = ("starts_on",)
+    search_fields = ("product__name", "product__sku")
+    autocomplete_fields = ("product",)
+
+
+@admin.register(QuantityTier)
+class QuantityTierAdmin(admin.ModelAdmin):
+    list_display = ("product", "min_quantity", "unit_price")
+    list_select_related = ("product",)
+    search_fields = ("product__name", "product__sku")
+    autocomplete_fields = ("product",)
+
+
+@admin.register(GroupPrice)
+class GroupPriceAdmin(admin.ModelAdmin):
+    list_display = ("group", "product", "unit_price")
+    list_select_related = ("group", "product")
+    list_filter = ("group",)
+    search_fields = ("product__name", "product__sku")
+    autocomplete_fields = ("product",)
+
+
+@admin.register(BulkDiscount)
+class BulkDiscountAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "course", "min_quantity", "kind", "value", "is_active")
+    list_select_related = ("course",)
+    list_filter = ("is_active", "kind")

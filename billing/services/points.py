@@ -214,3 +214,8 @@ def points_expire(*, today: date) -> int:
         PointEntry.objects.bulk_create(entries)
         PointAccount.objects.bulk_update(accounts, ["balance"])
         return len(entries)
+
+
+def stage_expire_points(run_date: date) -> dict[str, int]:
+    """The nightly pipeline stage (scheduler.pipeline.AFTER_GENERATION): expiry as of the run date."""
+    return {"points_expired": points_expire(today=run_date)}
