@@ -44,11 +44,11 @@ logger = logging.getLogger(__name__)
 AUTH_TOKEN_SALT = "billing.authenticate"
 
 
-def _notify(order: Order, kind: str, key_suffix: str, **context: object) -> None:
+def _notify(order: Order, notice: str, key_suffix: str, **context: object) -> None:
     customer = order.customer
     notification_send(
-        key=f"{kind}:order={order.pk}:{key_suffix}",
-        kind=kind,
+        key=f"{notice}:order={order.pk}:{key_suffix}",
+        kind=notice,
         to_email=customer.user.email,
         customer=customer,
         context={"order": order, "customer": customer, **context},
