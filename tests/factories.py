@@ -61,6 +61,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Course
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"course-{n}")
     name = factory.Sequence(lambda n: f"定期コース {n}")
@@ -82,6 +83,7 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Subscription
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
     course = factory.SubFactory(CourseFactory)

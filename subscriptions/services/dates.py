@@ -6,6 +6,7 @@ re-anchors, it never stores a stepped date (see subscriptions.cycles.delivery_da
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -73,6 +74,22 @@ def _set_cycle(subscription: Subscription, cycle: Cycle) -> None:
     subscription.cycle_day_of_month = cycle.day_of_month
     subscription.cycle_nth_week = cycle.nth_week
     subscription.cycle_weekday = cycle.weekday
+
+
+def _keep_day_of_month(subscription: Subscription, cycle: Cycle, new_anchor: date) -> Cycle:
+    """A month cycle keeps the customer's day of month across a re-anchor on a clamped date.
+
+    Re-anchoring a "31st of the month" schedule on Feb 28 must not turn it into the 28th: when the
+    new month cycle names no day, it inherits the old schedule's day (31 → Apr 30, not Apr 28).
+    """
+    if cycle.unit != "month" or cycle.day_of_month is not None or cycle.nth_week is not None:
+        return cycle
+    if subscription.cycle_unit != "month" or subscription.cycle_nth_week is not None:
+        return cycle
+    old_day = subscription.cycle_day_of_month or subscription.anchor_date.day
+    if old_day == new_anchor.day:
+        return cycle
+    return replace(cycle, day_of_month=old_day)
 
 
 def _drop_skips_from(subscription: Subscription, sequence: int) -> None:
@@ -306,7 +323,8 @@ def subscription_change_cycle(*, subscription_id: int, cycle: Cycle, actor: Acto
         if from_last:  # the next date moves, so the customer's deadline applies
             require_before_deadline(subscription, actor, policy, today)
         before = snapshot(subscription, (*CYCLE_FIELDS, *SCHEDULE_FIELDS))
-        _set_cycle(subscription, cycle)
+        new_anchor = subscription.last_delivery_date if from_last else subscription.next_delivery_date
+        _set_cycle(subscription, _keep_day_of_month(subscription, cycle, new_anchor))
         if from_last:
             subscription.anchor_date = subscription.last_delivery_date
             subscription.anchor_sequence = subscription.next_sequence - 1

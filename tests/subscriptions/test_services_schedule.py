@@ -363,7 +363,9 @@ def test_change_cycle_keep_next_date_re_anchors_at_the_next_delivery():
     sub.refresh_from_db()
     assert (sub.cycle_unit, sub.cycle_interval) == ("month", 2)
     assert (sub.anchor_date, sub.anchor_sequence) == (d("2027-02-28"), 2)
-    assert dates(sub, 3) == [(2, "2027-02-28", False), (3, "2027-04-28", False), (4, "2027-06-28", False)]
+    # the 31st survives the re-anchor on a clamped Feb 28: Apr 30, not Apr 28
+    assert sub.cycle_day_of_month == 31
+    assert dates(sub, 3) == [(2, "2027-02-28", False), (3, "2027-04-30", False), (4, "2027-06-30", False)]
     event = events(sub)[-1]
     assert (event.kind, event.before["cycle_interval"], event.after["cycle_interval"]) == (
         "cycle_changed",
@@ -413,6 +415,26 @@ def test_change_cycle_from_last_delivery_without_a_delivery_keeps_the_next_date(
         subscription_change_cycle(subscription_id=sub.pk, cycle=Cycle("month", 2), actor=admin_actor())
     sub.refresh_from_db()
     assert [r[1] for r in dates(sub, 2)] == ["2027-01-31", "2027-03-31"]
+
+
+@pytest.mark.parametrize(
+    ("anchor", "cycle", "expected"),
+    [
+        # a day the new anchor already has: nothing to carry
+        ("2027-01-15", Cycle("month", 2), (None, ["2027-02-15", "2027-04-15"])),
+        # an explicit day in the new cycle wins over the old one
+        ("2027-01-31", Cycle("month", 1, day_of_month=10), (10, ["2027-02-28", "2027-03-10"])),
+        # from a month schedule to a weekly one there is no day of month to keep
+        ("2027-01-31", Cycle("week", 2), (None, ["2027-02-28", "2027-03-14"])),
+    ],
+)
+def test_change_cycle_keep_next_date_carries_the_day_only_when_it_must(anchor, cycle, expected):
+    sub = SubscriptionFactory(anchor_date=d(anchor))
+    with on(d("2027-01-05")):
+        subscription_skip_next(subscription_id=sub.pk, actor=admin_actor())
+        subscription_change_cycle(subscription_id=sub.pk, cycle=cycle, actor=admin_actor())
+    sub.refresh_from_db()
+    assert (sub.cycle_day_of_month, [r[1] for r in dates(sub, 2)]) == expected
 
 
 def test_customers_may_only_choose_the_courses_cycles_admins_any():
