@@ -146,12 +146,12 @@ def payment_charge_order(*, order_id: int, retry: bool = False) -> PaymentAttemp
     with order_charge_lock(order_id) as acquired:
         if not acquired:
             return None
-        still_open = _reconcile_open_attempts(order_id)
+        still_open, settled = _reconcile_open_attempts(order_id)
         if still_open is not None:
             return still_open
         attempt = _begin_attempt(order_id, retry=retry)
         if attempt is None:
-            return None
+            return settled  # the charge a dead worker or a timeout left behind, now recorded
         return _send_attempt(attempt)
 
 
@@ -241,26 +241,28 @@ def _send_attempt(attempt: PaymentAttempt) -> PaymentAttempt:
     return payment_attempt_record(attempt_id=attempt.pk, result=result)
 
 
-def _reconcile_open_attempts(order_id: int) -> PaymentAttempt | None:
-    """Settle pending/unknown attempts of an order whose charge lock we hold. Returns an attempt that
-    is still open afterwards (gateway unreachable, or waiting for 3-D Secure), else None."""
+def _reconcile_open_attempts(order_id: int) -> tuple[PaymentAttempt | None, PaymentAttempt | None]:
+    """Settle pending/unknown attempts of an order whose charge lock we hold. Returns (an attempt still
+    open afterwards: gateway unreachable or waiting for 3-D Secure, the last attempt settled here)."""
+    settled = None
     open_attempts = PaymentAttempt.objects.filter(
         order_id=order_id, status__in=(A.PENDING, A.UNKNOWN, A.REQUIRES_ACTION)
     ).select_related("order__customer")
     for attempt in open_attempts.order_by("number"):
         if attempt.status == A.REQUIRES_ACTION:
-            return attempt  # the customer has to act; a new charge would not help
+            return attempt, settled  # the customer has to act; a new charge would not help
         try:
             result = _lookup(attempt)
         except (GatewayUnavailable, GatewayError):
-            return attempt
+            return attempt, settled
         if result is None:
             _close_unsent(attempt)
             continue
         recorded = payment_attempt_record(attempt_id=attempt.pk, result=result)
         if recorded.status in (A.PENDING, A.UNKNOWN, A.REQUIRES_ACTION):
-            return recorded
-    return None
+            return recorded, settled
+        settled = recorded
+    return None, settled
 
 
 def _lookup(attempt: PaymentAttempt) -> ChargeResult | None:
@@ -491,7 +493,7 @@ def payment_renew_authorizations(*, today=None) -> int:
     renewed = 0
     for order_id in list(order_ids):
         with order_charge_lock(order_id) as acquired:
-            if not acquired or _reconcile_open_attempts(order_id) is not None:
+            if not acquired or _reconcile_open_attempts(order_id)[0] is not None:
                 continue
             attempt = _begin_attempt(order_id, retry=True, allow_from=frozenset({P.AUTHORIZED}))
             if attempt is not None:
