@@ -91,14 +91,14 @@ def nightly_lane_step(
     budget = getattr(settings, "NIGHTLY_LANE_STEP_SECONDS", 60)
     started = time.monotonic()
     total = BatchResult()
-    failed = list(run.failed_subscription_ids)
+    exclude = list(run.failed_subscription_ids)
     while True:
-        result = generation.batch(exclude_ids=failed, on_written=record)
+        result = generation.batch(exclude_ids=exclude, on_written=record)
         if not result.due:
             nightly_lane_finished(run_date=run_date, lane=lane, queue_finish=queue_finish)
             return total
         total.add(result)
-        failed.extend(result.failed_ids)
+        exclude.extend(result.exclude_ids)
         if time.monotonic() - started >= budget:
             transaction.on_commit(lambda: queue_lane(run_date.isoformat(), lane))
             return total

@@ -51,6 +51,13 @@ class BatchResult:
     skipped: int = 0  # deliveries skipped for a stock shortfall (SKIP policy)
     moved: int = 0  # deliveries moved to the first date that could still be met
     failed_ids: list[int] = field(default_factory=list)
+    # Rows passed over because they already have an order made on this run date.
+    passed_ids: list[int] = field(default_factory=list)
+
+    @property
+    def exclude_ids(self) -> list[int]:
+        """Rows later claims of this run must leave out: nothing more will happen to them tonight."""
+        return [*self.failed_ids, *self.passed_ids]
 
     def counters(self) -> dict[str, int]:
         return {
@@ -69,6 +76,7 @@ class BatchResult:
         self.skipped += other.skipped
         self.moved += other.moved
         self.failed_ids.extend(other.failed_ids)
+        self.passed_ids.extend(other.passed_ids)
 
 
 class GenerationRun:
@@ -165,6 +173,7 @@ def _result(rows: list[DueRow], plan: BatchPlan) -> BatchResult:
         skipped=len(plan.skips),
         moved=sum(1 for p in plan.orders if p.moved_from is not None),
         failed_ids=list(plan.failed_ids),
+        passed_ids=list(plan.passed_ids),
     )
 
 
@@ -180,14 +189,14 @@ def generate_due(
 ) -> BatchResult:
     """Generate every due order for `run_date` in this process, batch after batch.
 
-    Rows that fail to plan are reported and left out of later claims of this call, so one bad row
-    never loops the run.
+    Rows that fail to plan, or already have tonight's order, are left out of later claims of this
+    call, so no row loops the run.
     """
     run = GenerationRun(run_date, batch_size=batch_size)
     pause = float(getattr(settings, "NIGHTLY_BATCH_PAUSE_SECONDS", 0) or 0)
     total = BatchResult()
     while True:
-        result = run.batch(exclude_ids=total.failed_ids)
+        result = run.batch(exclude_ids=total.exclude_ids)
         if result.due == 0:
             return total
         total.add(result)

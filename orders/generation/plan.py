@@ -119,6 +119,7 @@ class BatchPlan:
     skips: list[PlannedSkip] = field(default_factory=list)
     advances: list[PlannedAdvance] = field(default_factory=list)
     failed_ids: list[int] = field(default_factory=list)
+    passed_ids: list[int] = field(default_factory=list)
     # product_id -> quantity taken from stock by this batch
     stock_taken: dict[int, int] = field(default_factory=dict)
 
@@ -139,7 +140,9 @@ def plan_batch(
     plan = BatchPlan()
     for row in rows:
         if row.id in ordered_today:
-            continue  # a racing run made today's order after our claim query: leave the row as it is
+            # Tonight's order exists already (this row is due twice today, or another run made it).
+            plan.passed_ids.append(row.id)
+            continue
         try:
             _plan_row(row, ctx, plan, already_exists=row.id in has_sequence)
         except Exception:  # noqa: BLE001 - one bad row must not stop the night; it is reported

@@ -1,0 +1,450 @@
+"""Benchmark of the nightly generation: `python bench/nightly.py --subscriptions N`.
+
+Builds N due subscriptions (two items each) in the EMPTY PostgreSQL database named by DATABASE_URL
+(created if missing; a non-empty one is refused unless --reset), migrates it, runs the set-based
+generation and prints figures; the last line is a JSON object:
+
+  subscriptions, orders_created, seconds, per_second, baseline_per_second, speedup,
+  rerun_orders_created, duplicates, peak_rss_mb
+
+baseline_per_second is a straightforward one-subscription-at-a-time ORM implementation of the
+same work (get, price, create order, create lines, take stock, save subscription, write event) run
+in this process on a separate sample of --baseline-sample subscriptions (default 2,000) built
+alongside the N. Figures are measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RUN_DATE = date(2027, 3, 1)  # a Monday
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscriptions", type=int, required=True)
+    parser.add_argument("--baseline-sample", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (when profiling)")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the generation to stderr")
+    return parser.parse_args()
+
+
+def _prepare_database(url: str, reset: bool) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql"):
+        sys.exit("bench/nightly.py: DATABASE_URL must name a PostgreSQL database")
+    name = parsed.path.lstrip("/")
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            with psycopg.connect(url) as db:
+                tables = db.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+                ).fetchone()[0]
+            if tables and not reset:
+                sys.exit(
+                    f"bench/nightly.py: database {name!r} is not empty; pass --reset to drop and rebuild it"
+                )
+            if tables:
+                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ["DJANGO_DEBUG"] = "False"  # no query log growing with N
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ---------------------------------------------------------------- data
+
+
+def _copy(model, rows, *, columns: list[str]) -> None:  # noqa: ANN001
+    """Stream rows (tuples in `columns` order) into the model's table with COPY."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _resync_sequences(models: list) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
+            )
+
+
+def build(total: int, run_date: date) -> None:
+    """total due subscriptions, two items each, with varied cycles, slots and a few needing attention."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from billing.models import PaymentMethod
+    from catalog.models import Course, CourseItem, CoursePrice, Product
+    from customers.models import PREFECTURES, Address, Customer
+    from subscriptions.models import ShopPolicy, Subscription, SubscriptionItem
+
+    User = get_user_model()
+    now = timezone.now()
+    rng = random.Random(42)
+    policy = ShopPolicy.current()
+    calendar = policy.business_calendar()
+    # Deliveries whose order is created on run_date, and one missed night earlier (caught up).
+    on_time = [
+        d
+        for d in (run_date + timedelta(days=i) for i in range(1, 20))
+        if calendar.creation_date(d, policy.lead_days) == run_date
+    ]  # noqa: E501
+    missed = [
+        d
+        for d in (run_date + timedelta(days=i) for i in range(-5, 20))
+        if calendar.creation_date(d, policy.lead_days) == run_date - timedelta(days=3)
+    ]  # noqa: E501
+
+    with transaction.atomic():
+        products = [
+            Product.objects.create(
+                sku=f"B-{i:03d}",
+                name=f"ベンチ商品 {i}",
+                price=3000 + i * 100,
+                tax_rate=8 if i % 3 else 10,
+                stock=10**9,
+            )  # noqa: E501
+            for i in range(20)
+        ]
+        courses = []
+        for i in range(5):
+            course = Course.objects.create(code=f"bench-{i}", name=f"ベンチ定期 {i}")
+            pair = products[i * 2 : i * 2 + 2]
+            for product in pair:
+                CourseItem.objects.create(course=course, product=product, quantity=1)
+                CoursePrice.objects.create(course=course, product=product, from_sequence=1, unit_price=980)
+                CoursePrice.objects.create(
+                    course=course, product=product, from_sequence=2, unit_price=product.price - 500
+                )
+            courses.append((course, pair))
+
+        _copy(
+            User,
+            (
+                (i, "!", False, f"bench{i}", "", "", f"bench{i}@example.com", False, True, now)
+                for i in range(1, total + 1)
+            ),
+            columns=[
+                "id",
+                "password",
+                "is_superuser",
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_staff",
+                "is_active",
+                "date_joined",
+            ],  # noqa: E501
+        )
+        _copy(
+            Customer,
+            ((i, i, f"ベンチ 太郎{i}", "", "", True, i % 100 == 0, "", "", now) for i in range(1, total + 1)),
+            columns=[
+                "id",
+                "user_id",
+                "name",
+                "name_kana",
+                "phone",
+                "is_member",
+                "is_blacklisted",
+                "blacklist_reason",
+                "stripe_customer_id",
+                "created_at",
+            ],  # noqa: E501
+        )
+        _copy(
+            Address,
+            (
+                (
+                    i,
+                    i,
+                    "",
+                    f"ベンチ 太郎{i}",
+                    "100-0001",
+                    PREFECTURES[i % 47],
+                    "千代田区",
+                    f"千代田{i}",
+                    "",
+                    "",
+                    i % 50 == 0,
+                    True,
+                    i % 200 == 0,
+                )
+                for i in range(1, total + 1)
+            ),  # noqa: E501
+            columns=[
+                "id",
+                "customer_id",
+                "label",
+                "recipient_name",
+                "postal_code",
+                "prefecture",
+                "city",
+                "line1",
+                "line2",
+                "phone",
+                "is_remote_island",
+                "is_default",
+                "is_invalid",
+            ],  # noqa: E501
+        )
+        _copy(
+            PaymentMethod,
+            (
+                (i, i, "card" if i % 10 else "cod", f"pm_{i}", "visa", "4242", 12, 2030, True, True, now)
+                for i in range(1, total + 1)
+            ),  # noqa: E501
+            columns=[
+                "id",
+                "customer_id",
+                "kind",
+                "stripe_payment_method_id",
+                "brand",
+                "last4",
+                "exp_month",
+                "exp_year",
+                "is_default",
+                "is_active",
+                "created_at",
+            ],  # noqa: E501
+        )
+        cycles = [
+            ("month", 1, None),
+            ("month", 2, None),
+            ("week", 2, None),
+            ("day", 30, None),
+            ("month", 1, -1),
+        ]
+        slots = ["", "08-12", "14-16", "18-20"]
+
+        def subscriptions():  # noqa: ANN202
+            for i in range(1, total + 1):
+                unit, interval, dom = cycles[i % len(cycles)]
+                delivery = rng.choice(missed if i % 20 == 0 else on_time)
+                course = courses[i % len(courses)][0]
+                sequence = 1 + i % 6
+                yield (
+                    i, i, course.pk, "active", unit, interval, dom, None, None, delivery, sequence, "[]", sequence,
+                    delivery, calendar.creation_date(delivery, policy.lead_days), None, slots[i % 4], i, i,
+                    sequence - 1, sequence - 1, "[]", "none", 0, None, "", "", "", "", "{}", "", now, now, "", "", "",
+                )  # fmt: skip
+
+        _copy(
+            Subscription,
+            subscriptions(),
+            columns=[
+                "id", "customer_id", "course_id", "status", "cycle_unit", "cycle_interval", "cycle_day_of_month",
+                "cycle_nth_week", "cycle_weekday", "anchor_date", "anchor_sequence", "skipped_sequences",
+                "next_sequence", "next_delivery_date", "next_creation_date", "last_delivery_date",
+                "delivery_time_slot", "shipping_address_id", "payment_method_id", "orders_created", "cycle_count",
+                "needs_attention", "points_reservation", "points_reservation_amount", "paused_until",
+                "cancel_reason", "cancel_note", "suspended_reason", "source", "custom_fields", "remarks",
+                "created_at", "updated_at", "utm_source", "utm_medium", "utm_campaign",
+            ],
+        )  # fmt: skip
+        _copy(
+            SubscriptionItem,
+            (
+                (i, product.pk, 1 + (i + k) % 2)
+                for i in range(1, total + 1)
+                for k, product in enumerate(courses[i % len(courses)][1])
+            ),  # noqa: E501
+            columns=["subscription_id", "product_id", "quantity"],
+        )
+        _resync_sequences([User, Customer, Address, PaymentMethod, Subscription])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# ---------------------------------------------------------------- baseline
+
+
+def baseline(ids: list[int], run_date: date) -> None:
+    """One subscription at a time with the ORM: the obvious implementation, for comparison."""
+    from django.db import transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from billing.tax import tax_summary
+    from catalog.models import CoursePrice, Product
+    from orders.models import Order, OrderLine
+    from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent
+    from subscriptions.schedule import compute_next
+
+    policy = ShopPolicy.current()
+    calendar = policy.business_calendar()
+    for sub_id in ids:
+        with transaction.atomic():
+            sub = (
+                Subscription.objects.select_for_update(of=("self",))
+                .select_related("customer", "shipping_address", "payment_method")
+                .get(pk=sub_id)
+            )
+            sequence, price_sequence = sub.next_sequence, sub.cycle_count + 1
+            lines, bases = [], {}
+            for item in sub.items.select_related("product"):
+                course_price = (
+                    CoursePrice.objects.filter(
+                        course_id=sub.course_id, product_id=item.product_id, from_sequence__lte=price_sequence
+                    )  # noqa: E501
+                    .order_by("-from_sequence")
+                    .first()
+                )
+                unit = course_price.unit_price if course_price else item.product.price
+                lines.append((item.product, item.quantity, unit))
+                bases[item.product.tax_rate] = bases.get(item.product.tax_rate, 0) + unit * item.quantity
+            reasons = list(sub.needs_attention)
+            if sub.customer.is_blacklisted:
+                reasons.append("blacklisted")
+            address = sub.shipping_address
+            if address is None or address.is_invalid:
+                reasons.append("bad_address")
+            subtotal = sum(bases.values())
+            order = Order.objects.create(
+                customer=sub.customer, subscription=sub, sequence=sequence, status="on_hold" if reasons else "new",
+                hold_reasons=reasons, creation_date=run_date, delivery_date=sub.next_delivery_date,
+                delivery_time_slot=sub.delivery_time_slot, **(address.snapshot() if address else {}),
+                payment_method=sub.payment_method, payment_kind=sub.payment_method.kind if sub.payment_method else "",
+                items_subtotal=subtotal, total=subtotal, tax_summary=tax_summary(bases),
+            )  # fmt: skip
+            for product, quantity, unit in lines:
+                OrderLine.objects.create(
+                    order=order, product=product, sku=product.sku, product_name=product.name, quantity=quantity,
+                    unit_price=unit, tax_rate=product.tax_rate, line_total=unit * quantity,
+                )  # fmt: skip
+                Product.objects.filter(pk=product.pk).update(stock=F("stock") - quantity)
+            nxt = compute_next(
+                sub.cycle, anchor_date=sub.anchor_date, anchor_sequence=sub.anchor_sequence,
+                from_sequence=sequence + 1, skipped=sub.skipped, calendar=calendar, lead_days=policy.lead_days,
+            )  # fmt: skip
+            sub.last_delivery_date = sub.next_delivery_date
+            sub.next_sequence, sub.next_delivery_date, sub.next_creation_date = (
+                nxt.sequence,
+                nxt.delivery_date,
+                nxt.creation_date,
+            )  # noqa: E501
+            sub.orders_created += 1
+            sub.cycle_count += 1
+            sub.updated_at = timezone.now()
+            sub.save()
+            SubscriptionEvent.objects.create(
+                subscription=sub, actor_kind="system", kind="order_created",
+                after={"order_id": order.pk, "sequence": sequence},
+            )  # fmt: skip
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    args = _parse()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit("bench/nightly.py: set DATABASE_URL to an empty PostgreSQL database")
+    if args.baseline_sample < 2000:
+        sys.exit("bench/nightly.py: --baseline-sample must be at least 2000")
+    _prepare_database(url, args.reset)
+    _setup_django()
+
+    from django.db import connection
+
+    from orders.generation import generate_due
+
+    n, sample = args.subscriptions, 0 if args.no_baseline else args.baseline_sample
+    started = time.monotonic()
+    build(n + sample, RUN_DATE)
+    print(
+        f"built {n + sample:,} subscriptions in {time.monotonic() - started:.1f}s (rss {_rss_mb()} MB)",
+        file=sys.stderr,
+    )
+
+    # The baseline takes the first `sample` ids; they are no longer due afterwards.
+    baseline_per_second = None
+    if sample:
+        started = time.monotonic()
+        baseline(list(range(1, sample + 1)), RUN_DATE)
+        baseline_per_second = sample / (time.monotonic() - started)
+        print(f"baseline: {baseline_per_second:,.0f}/s on {sample:,}", file=sys.stderr)
+
+    rss_before = _rss_mb()
+    started = time.monotonic()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(generate_due, run_date=RUN_DATE, batch_size=args.batch_size)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+    else:
+        result = generate_due(run_date=RUN_DATE, batch_size=args.batch_size)
+    seconds = time.monotonic() - started
+    rerun = generate_due(run_date=RUN_DATE, batch_size=args.batch_size)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM orders_order WHERE subscription_id IS NOT NULL "
+            "GROUP BY subscription_id, sequence HAVING count(*) > 1) d"
+        )
+        duplicates = cursor.fetchone()[0]
+    per_second = result.orders_created / seconds if seconds else 0.0
+    figures = {
+        "subscriptions": n,
+        "orders_created": result.orders_created,
+        "held": result.held,
+        "moved": result.moved,
+        "seconds": round(seconds, 2),
+        "per_second": round(per_second),
+        "baseline_per_second": round(baseline_per_second) if baseline_per_second else None,
+        "speedup": round(per_second / baseline_per_second, 1) if baseline_per_second else None,
+        "rerun_orders_created": rerun.orders_created,
+        "duplicates": duplicates,
+        "rss_before_generation_mb": rss_before,
+        "peak_rss_mb": _rss_mb(),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
