@@ -95,7 +95,7 @@ def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
 
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
     """A refund made in the Stripe dashboard: mirror the refunded amount (never lower it)."""
-    from billing.services.payments import payment_set_status
+    from billing.services.payments import payment_attempt_record, payment_set_status
     from orders.models import Order
     from orders.models import PaymentStatus as P
 
@@ -104,9 +104,12 @@ def _on_charge_refunded(obj: dict[str, Any]) -> None:
     attempt = PaymentAttempt.objects.filter(gateway_payment_intent_id=pi_id).first() if pi_id else None
     if attempt is None:
         return
+    # The refund may arrive before the payment's own success event: bring the attempt up to date first.
+    result = get_gateway().payment_intent_retrieve(pi_id)
+    payment_attempt_record(attempt_id=attempt.pk, result=result)
     order = Order.objects.select_for_update().get(pk=attempt.order_id)
     attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
-    refunded = int(obj.get("amount_refunded") or 0)
+    refunded = max(int(obj.get("amount_refunded") or 0), result.amount_refunded)
     if refunded <= attempt.refunded_amount:
         return
     attempt.refunded_amount = refunded
