@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from billing.services.points import stage_expire_points
+from billing.stages import stage_charge_new_orders, stage_dunning
 from orders.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus
@@ -123,7 +124,7 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
 
 BEFORE_GENERATION: list[Stage] = [stage_resume_paused]
 # Billing (h4) puts its charge stage first here; point expiry (h5) goes after the reminders.
-AFTER_GENERATION: list[Stage] = [stage_reminders, stage_expire_points]
+AFTER_GENERATION: list[Stage] = [stage_charge_new_orders, stage_dunning, stage_reminders, stage_expire_points]
 
 
 def run_stages(stages: list[Stage], run_date: date) -> dict[str, int]:

@@ -241,7 +241,7 @@ def dunning_run(*, run_date: date) -> dict[str, int]:
     limiter = payment_rate_limiter()
     for order_id in list(due):
         limiter.acquire()
-        attempt = payment_charge_order(order_id=order_id, retry=True)
+        attempt = payment_charge_order(order_id=order_id, retry=True, today=run_date)
         if attempt is None:
             continue
         counts["retried"] += 1

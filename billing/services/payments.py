@@ -17,8 +17,10 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,7 @@ from billing.payment_states import SETTLED, payment_transition_allowed
 from core.errors import Conflict, DomainError, NotFound
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.models import PaymentStatus as P
+from subscriptions.selectors import today_in_shop
 
 from . import dunning
 from ._orders import held_for_payment_only, order_mark_ready
@@ -137,28 +140,31 @@ def _order_kind(order: Order) -> str:
 # Charging -------------------------------------------------------------------------------------------
 
 
-def payment_charge_order(*, order_id: int, retry: bool = False) -> PaymentAttempt | None:
+def payment_charge_order(
+    *, order_id: int, retry: bool = False, today: date | None = None
+) -> PaymentAttempt | None:
     """Charge an order once. Returns the attempt made or reconciled, None when there was nothing to do
     (held, already paid/authorised/processing elsewhere, offline, free, or gone).
 
     `retry`: a dunning retry, which may charge an order held only for a payment reason.
+    `today`: the business date (the nightly run's date); default today in the shop's time zone.
     """
+    today = today or today_in_shop()
     with order_charge_lock(order_id) as acquired:
         if not acquired:
             return None
-        still_open, settled = _reconcile_open_attempts(order_id)
+        still_open, settled = _reconcile_open_attempts(order_id, today)
         if still_open is not None:
             return still_open
-        attempt = _begin_attempt(order_id, retry=retry)
+        attempt = _begin_attempt(order_id, retry=retry, today=today)
         if attempt is None:
             return settled  # the charge a dead worker or a timeout left behind, now recorded
-        return _send_attempt(attempt)
+        return _send_attempt(attempt, today)
 
 
 def _begin_attempt(
-    order_id: int, *, retry: bool, allow_from: frozenset[str] = CHARGEABLE
+    order_id: int, *, retry: bool, today: date, allow_from: frozenset[str] = CHARGEABLE
 ) -> PaymentAttempt | None:
-    today = timezone.localdate()
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -203,7 +209,7 @@ def _begin_attempt(
         return attempt
 
 
-def _send_attempt(attempt: PaymentAttempt) -> PaymentAttempt:
+def _send_attempt(attempt: PaymentAttempt, today: date) -> PaymentAttempt:
     order = attempt.order
     method = attempt.payment_method
     customer_id = order.customer.stripe_customer_id
@@ -213,7 +219,7 @@ def _send_attempt(attempt: PaymentAttempt) -> PaymentAttempt:
             error_code="no_payment_method",
             message=_("有効なクレジットカードが登録されていません。"),
         )
-        return payment_attempt_record(attempt_id=attempt.pk, result=result)
+        return payment_attempt_record(attempt_id=attempt.pk, result=result, today=today)
     try:
         result = get_gateway().charge(
             customer_id=customer_id,
@@ -238,10 +244,12 @@ def _send_attempt(attempt: PaymentAttempt) -> PaymentAttempt:
         result = ChargeResult(
             status=ChargeStatus.FAILED, error_code=exc.code or "gateway_error", message=exc.message
         )
-    return payment_attempt_record(attempt_id=attempt.pk, result=result)
+    return payment_attempt_record(attempt_id=attempt.pk, result=result, today=today)
 
 
-def _reconcile_open_attempts(order_id: int) -> tuple[PaymentAttempt | None, PaymentAttempt | None]:
+def _reconcile_open_attempts(
+    order_id: int, today: date
+) -> tuple[PaymentAttempt | None, PaymentAttempt | None]:
     """Settle pending/unknown attempts of an order whose charge lock we hold. Returns (an attempt still
     open afterwards: gateway unreachable or waiting for 3-D Secure, the last attempt settled here)."""
     settled = None
@@ -258,7 +266,7 @@ def _reconcile_open_attempts(order_id: int) -> tuple[PaymentAttempt | None, Paym
         if result is None:
             _close_unsent(attempt)
             continue
-        recorded = payment_attempt_record(attempt_id=attempt.pk, result=result)
+        recorded = payment_attempt_record(attempt_id=attempt.pk, result=result, today=today)
         if recorded.status in (A.PENDING, A.UNKNOWN, A.REQUIRES_ACTION):
             return recorded, settled
         settled = recorded
@@ -294,7 +302,9 @@ def _close_unsent(attempt: PaymentAttempt) -> None:
             payment_set_status(order, P.UNPAID, note=f"{attempt.idempotency_key} not received")
 
 
-def payment_attempt_record(*, attempt_id: int, result: ChargeResult) -> PaymentAttempt:
+def payment_attempt_record(
+    *, attempt_id: int, result: ChargeResult, today: date | None = None
+) -> PaymentAttempt:
     """Apply a gateway outcome to an attempt and its order, idempotently and in any order: an attempt
     never moves down _RANK, so a late or repeated result changes nothing."""
     to_void: list[str] = []
@@ -311,7 +321,6 @@ def payment_attempt_record(*, attempt_id: int, result: ChargeResult) -> PaymentA
         if new_status is None or _RANK[new_status] <= _RANK[attempt.status]:
             attempt.save(update_fields=["gateway_payment_intent_id", "gateway_charge_id", "updated_at"])
             return attempt
-        previous = attempt.status
         attempt.status = new_status
         attempt.error_code = result.error_code[:64]
         attempt.decline_code = result.decline_code[:64]
@@ -321,7 +330,7 @@ def payment_attempt_record(*, attempt_id: int, result: ChargeResult) -> PaymentA
         if new_status == A.SUCCEEDED:
             attempt.captured_amount = result.amount_captured or result.amount or attempt.amount
         attempt.save()
-        _apply_to_order(order, attempt, previous)
+        _apply_to_order(order, attempt, today or today_in_shop())
         if new_status in (A.AUTHORIZED, A.SUCCEEDED):
             # A renewed authorisation replaces the older one, which is released.
             older = order.payment_attempts.filter(status=A.AUTHORIZED, number__lt=attempt.number)
@@ -332,7 +341,7 @@ def payment_attempt_record(*, attempt_id: int, result: ChargeResult) -> PaymentA
     return attempt
 
 
-def _apply_to_order(order: Order, attempt: PaymentAttempt, previous: str) -> None:
+def _apply_to_order(order: Order, attempt: PaymentAttempt, today: date) -> None:
     target = {
         A.SUCCEEDED: P.PAID,
         A.AUTHORIZED: P.AUTHORIZED,
@@ -359,7 +368,6 @@ def _apply_to_order(order: Order, attempt: PaymentAttempt, previous: str) -> Non
         )
         return
     payment_set_status(order, target, note=attempt.idempotency_key)
-    today = timezone.localdate()
     if target in (P.PAID, P.AUTHORIZED):
         dunning.dunning_on_success(order=order)
         order_mark_ready(order)
@@ -388,6 +396,16 @@ def payment_attempt_refresh(*, attempt_id: int) -> PaymentAttempt:
     return payment_attempt_record(attempt_id=attempt.pk, result=result)
 
 
+def chargeable_orders(*, order_ids: list[int] | None = None, run_date: date | None = None) -> QuerySet[Order]:
+    """New, unpaid orders (index order_payment_idx: payment_status, creation_date)."""
+    qs = Order.objects.filter(payment_status=P.UNPAID, status=OrderStatus.NEW)
+    if order_ids is not None:
+        qs = qs.filter(pk__in=order_ids)
+    if run_date is not None:
+        qs = qs.filter(creation_date__lte=run_date)
+    return qs.order_by("pk")
+
+
 def payment_charge_pending(
     *, order_ids: list[int] | None = None, run_date=None, fan_out: bool | None = None
 ) -> dict:
@@ -400,12 +418,7 @@ def payment_charge_pending(
 
     from billing.ratelimit import payment_rate_limiter
 
-    qs = Order.objects.filter(payment_status=P.UNPAID, status=OrderStatus.NEW)
-    if order_ids is not None:
-        qs = qs.filter(pk__in=order_ids)
-    if run_date is not None:
-        qs = qs.filter(creation_date__lte=run_date)
-    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
     if fan_out is None:
         fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
     counts = {
@@ -426,7 +439,7 @@ def payment_charge_pending(
     limiter = payment_rate_limiter()
     for order_id in ids:
         limiter.acquire()
-        attempt = payment_charge_order(order_id=order_id)
+        attempt = payment_charge_order(order_id=order_id, today=run_date)
         if attempt is None:
             if Order.objects.filter(pk=order_id, payment_status=P.AWAITING_OFFLINE).exists():
                 counts["awaiting_offline"] += 1
@@ -481,8 +494,9 @@ def payment_capture_order(*, order_id: int, amount: int | None = None) -> Paymen
         return attempt
 
 
-def payment_renew_authorizations(*, today=None) -> int:
+def payment_renew_authorizations(*, today: date | None = None) -> int:
     """Re-authorise 与信 that would lapse (Stripe: 7 days) before the order ships. Returns how many."""
+    today = today or today_in_shop()
     policy = PaymentPolicy.current()
     cutoff = timezone.now() - timezone.timedelta(days=policy.authorization_renew_after_days)
     order_ids = (
@@ -493,11 +507,11 @@ def payment_renew_authorizations(*, today=None) -> int:
     renewed = 0
     for order_id in list(order_ids):
         with order_charge_lock(order_id) as acquired:
-            if not acquired or _reconcile_open_attempts(order_id)[0] is not None:
+            if not acquired or _reconcile_open_attempts(order_id, today)[0] is not None:
                 continue
-            attempt = _begin_attempt(order_id, retry=True, allow_from=frozenset({P.AUTHORIZED}))
+            attempt = _begin_attempt(order_id, retry=True, today=today, allow_from=frozenset({P.AUTHORIZED}))
             if attempt is not None:
-                _send_attempt(attempt)
+                _send_attempt(attempt, today)
                 renewed += 1
     return renewed
 

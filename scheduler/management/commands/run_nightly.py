@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from billing.stages import simulate
 from orders.generation import BatchResult, count_due
 from scheduler.pipeline import run_pipeline
 from subscriptions.selectors import today_in_shop
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         bar = ProgressBar(count_due(day))
         counters: dict = {}
         try:
-            with transaction.atomic() if dry_run else nullcontext():
+            with transaction.atomic() if dry_run else nullcontext(), simulate() if dry_run else nullcontext():
                 counters = run_pipeline(
                     run_date=day, batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE, progress=bar
                 )
