@@ -1,7 +1,13 @@
-"""`make run`: serve the whole service on the embedded default (SQLite, tasks in-process)."""
+"""`make run`: serve the whole service on the embedded default (SQLite, tasks in-process).
+
+With no STRIPE_SECRET_KEY set, a localstripe server (a Stripe-compatible fake) is started beside the
+web server and the SDK pointed at it, so the demo saves cards and charges them with no network. It
+is stopped when the demo stops.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -12,7 +18,44 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--stripe-port",
+            type=int,
+            default=0,
+            help="localstripe's port when no Stripe key is set (default: free)",
+        )
 
-    def handle(self, *args, host: str, port: int, **options) -> None:  # noqa: ANN002, ANN003
-        self.stdout.write(f"Serving on http://{host}:{port}/ (admin: /admin/, my page: /mypage/)")
-        call_command("runserver", f"{host}:{port}", use_reloader=False)
+    def handle(self, *args, host: str, port: int, stripe_port: int, **options) -> None:  # noqa: ANN002, ANN003
+        server = None
+        if not settings.STRIPE_SECRET_KEY:
+            server = self._start_localstripe(host, port, stripe_port)
+        try:
+            self.stdout.write(f"Serving on http://{host}:{port}/ (admin: /admin/, my page: /mypage/)")
+            call_command("runserver", f"{host}:{port}", use_reloader=False)
+        finally:
+            if server is not None:
+                from billing.localstripe_server import stop_localstripe
+
+                stop_localstripe(server)
+
+    def _start_localstripe(self, host: str, port: int, stripe_port: int):  # noqa: ANN202
+        from billing.demo import demo_give_cards
+        from billing.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, free_port, start_localstripe
+
+        # A free port unless told otherwise: a busy one could be answered by somebody else's server.
+        server = start_localstripe(stripe_port or free_port(), log_path=settings.VAR_DIR / "localstripe.log")
+        settings.STRIPE_SECRET_KEY = SECRET_KEY
+        settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
+        settings.STRIPE_API_BASE = server.url
+        if not settings.STRIPE_WEBHOOK_SECRET:
+            settings.STRIPE_WEBHOOK_SECRET = "whsec_demo_localstripe"
+        server.register_webhook(
+            url=f"http://{host}:{port}/billing/stripe/webhook/", secret=settings.STRIPE_WEBHOOK_SECRET
+        )
+        # A fresh localstripe knows nothing: re-create the cards the database has, give the others one.
+        for line in demo_give_cards(fresh_server=True):
+            self.stdout.write(f"demo {line}")
+        self.stdout.write(
+            f"localstripe (Stripe stand-in) on {server.url}; Stripe.js at {server.url}/js.stripe.com/v3/"
+        )
+        return server

@@ -1,0 +1,84 @@
+"""Start and stop a localstripe server (a Stripe-compatible fake from PyPI) as a subprocess: the demo
+uses it when no Stripe key is set, the test suite for every payment test.
+
+It runs from scratch and never writes localstripe's machine-wide /tmp/localstripe.pickle, so two
+servers on one machine do not see (or corrupt) each other's objects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+SECRET_KEY = "sk_test_12345"
+PUBLISHABLE_KEY = "pk_test_12345"
+
+_BOOT = """
+import sys
+import localstripe.resources as resources
+resources.Store.dump_to_disk = lambda self: None
+sys.argv = ["localstripe", "--port", sys.argv[1], "--from-scratch"]
+from localstripe.server import start
+start()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalStripe:
+    url: str
+    process: subprocess.Popen
+
+    def client(self):  # noqa: ANN201
+        import stripe
+
+        return stripe.StripeClient(SECRET_KEY, base_addresses={"api": self.url}, max_network_retries=0)
+
+    def register_webhook(self, *, url: str, secret: str) -> None:
+        """localstripe posts signed events to this URL (about a second after each change)."""
+        data = f"url={url}&secret={secret}".encode()
+        request = urllib.request.Request(f"{self.url}/_config/webhooks/teiki", data=data, method="POST")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+
+def start_localstripe(port: int | None = None, *, log_path: Path | None = None) -> LocalStripe:
+    """Start localstripe and wait until it answers."""
+    port = port or free_port()
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(
+        [sys.executable, "-c", _BOOT, str(port)], stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            request = urllib.request.Request(
+                f"{url}/v1/balance", headers={"Authorization": f"Bearer {SECRET_KEY}"}
+            )
+            with urllib.request.urlopen(request, timeout=1):
+                return LocalStripe(url=url, process=process)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"localstripe did not start on port {port}") from None
+            time.sleep(0.1)
+
+
+def stop_localstripe(server: LocalStripe) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
