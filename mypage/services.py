@@ -31,20 +31,16 @@ def address_create(*, customer: Customer, data: dict[str, Any]) -> Address:
     return customers_services.address_create(customer=customer, **data)
 
 
-def card_setup_intent(*, customer: Customer) -> str:
-    """The client secret of a new SetupIntent for the customer."""
-    from billing.services.payments import payment_method_setup_intent
+def card_setup_intent(*, customer: Customer) -> dict[str, str]:
+    """A new SetupIntent for the customer: its client secret and the publishable key for Stripe.js."""
+    from billing.services.payment_methods import payment_method_setup_intent
 
     intent = payment_method_setup_intent(customer=customer)
-    if isinstance(intent, str):
-        return intent
-    if isinstance(intent, dict):
-        return intent["client_secret"]
-    return intent.client_secret
+    return {"client_secret": intent["client_secret"], "publishable_key": intent.get("publishable_key", "")}
 
 
 def card_save(*, customer: Customer, stripe_payment_method_id: str) -> Any:
     """Store the card the customer confirmed with Stripe Elements; returns the PaymentMethod."""
-    from billing.services.payments import payment_method_save
+    from billing.services.payment_methods import payment_method_save
 
     return payment_method_save(customer=customer, stripe_payment_method_id=stripe_payment_method_id)

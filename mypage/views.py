@@ -234,10 +234,10 @@ def card_setup_intent(request: HttpRequest) -> JsonResponse:
     """A SetupIntent for Stripe Elements to confirm the new card against (JSON for the page's JS)."""
     customer = _customer_or_404(request)
     try:
-        client_secret = services.card_setup_intent(customer=customer)
+        intent = services.card_setup_intent(customer=customer)
     except DomainError as error:
         return JsonResponse(error.as_dict(), status=error.status)
-    return JsonResponse({"client_secret": client_secret})
+    return JsonResponse(intent)
 
 
 @login_required

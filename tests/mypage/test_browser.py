@@ -151,3 +151,25 @@ def test_customer_cancels_with_a_reason_after_seeing_alternatives(browser, live_
     assert (cancelled.status, cancelled.cancel_reason) == (SubscriptionStatus.CANCELLED, "too_much_stock")
     page.screenshot(path=ARTIFACTS / "06-cancelled.png", full_page=True)
     page.close()
+
+
+def test_customer_adds_a_card_with_stripe_elements(browser, live_server, shopper, stripe_settings):
+    """localstripe serves the Stripe.js stand-in; the SetupIntent and the card are real to it."""
+    from subscriptions.models import Subscription
+
+    customer, subscription = shopper
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    _login(page, live_server, customer)
+    page.goto(f"{live_server.url}/mypage/subscriptions/{subscription.pk}/")
+    page.click("#new-card summary")
+    page.fill("#card-element input[placeholder=number]", "4242424242424242")
+    page.fill("#card-element input[placeholder=exp_month]", "12")
+    page.fill("#card-element input[placeholder=exp_year]", "34")
+    page.fill("#card-element input[placeholder=cvc]", "123")
+    page.fill("#card-element input[placeholder=postal_code]", "1000001")
+    page.screenshot(path=ARTIFACTS / "07-card-form.png", full_page=True)
+    page.click("#card-submit")
+    _message(page, "カードを登録してお支払い方法を変更しました")
+    method = Subscription.objects.select_related("payment_method").get(pk=subscription.pk).payment_method
+    assert method is not None and method.last4 == "4242"
+    page.close()

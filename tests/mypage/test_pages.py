@@ -328,3 +328,12 @@ def test_points_balance_is_shown(logged_in, customer, subscription):
     points_adjust(customer_id=customer.pk, amount=1234, note="テスト", actor=Actor.system())
     assert "1,234 pt" in logged_in.get("/mypage/").content.decode()
     assert "1,234 pt" in logged_in.get(_detail_url(subscription)).content.decode()
+
+
+def test_new_address_page_shows_errors_without_losing_input(logged_in, subscription):
+    url = reverse("mypage:address-add", kwargs={"subscription_id": subscription.pk})
+    assert 'name="prefecture"' in logged_in.get(url).content.decode()
+    response = logged_in.post(url, {"recipient_name": "山田", "postal_code": "12", "prefecture": "東京都"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "郵便番号は7桁の数字で入力してください。" in body and 'value="山田"' in body
