@@ -44,12 +44,19 @@ class InProcessLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, rate: int, *, redis_url: str, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        rate: int,
+        *,
+        redis_url: str,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         import redis
 
         self.rate = max(1, rate)
         self._redis = redis.Redis.from_url(redis_url)
-        self._clock = clock
+        self._clock, self._sleep = clock, sleep
 
     def acquire(self) -> None:
         while True:
@@ -62,7 +69,7 @@ class RedisLimiter:
             count, _ = pipe.execute()
             if count <= self.rate:
                 return
-            time.sleep(max(0.0, window + 1 - now))
+            self._sleep(max(0.0, window + 1 - now))
 
 
 _limiter: InProcessLimiter | RedisLimiter | None = None
