@@ -22,11 +22,11 @@ from . import selectors, services
 from .actions import ACTIONS, action_run
 from .serializers import (
     ACTION_SERIALIZERS,
-    AddressSerializer,
-    OrderSerializer,
-    PaymentMethodSerializer,
-    PointsBalanceSerializer,
-    SubscriptionSerializer,
+    MyPageAddressSerializer,
+    MyPageOrderSerializer,
+    MyPagePaymentMethodSerializer,
+    MyPagePointsBalanceSerializer,
+    MyPageSubscriptionSerializer,
 )
 
 ERROR = OpenApiResponse(description="{code, message}: refused by the shop's rules or invalid input")
@@ -46,23 +46,26 @@ class CustomerAPIView(GenericAPIView):
 def _subscription_payload(subscriptions: list[Any]) -> Any:
     policy = selectors.policy_get()
     states = {s.pk: selectors.subscription_state(subscription=s, policy=policy) for s in subscriptions}
-    return SubscriptionSerializer(subscriptions, many=True, context={"states": states}).data
+    return MyPageSubscriptionSerializer(subscriptions, many=True, context={"states": states}).data
 
 
 class SubscriptionListAPI(CustomerAPIView):
-    serializer_class = SubscriptionSerializer
+    serializer_class = MyPageSubscriptionSerializer
     pagination_class = None
 
-    @extend_schema(operation_id="mypage_subscriptions_list", responses=SubscriptionSerializer(many=True))
+    @extend_schema(
+        operation_id="mypage_subscriptions_list", responses=MyPageSubscriptionSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         return Response(_subscription_payload(selectors.subscription_list(customer=self.customer())))
 
 
 class SubscriptionDetailAPI(CustomerAPIView):
-    serializer_class = SubscriptionSerializer
+    serializer_class = MyPageSubscriptionSerializer
 
     @extend_schema(
-        operation_id="mypage_subscriptions_retrieve", responses={200: SubscriptionSerializer, 404: NOT_FOUND}
+        operation_id="mypage_subscriptions_retrieve",
+        responses={200: MyPageSubscriptionSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, subscription_id: int) -> Response:
         subscription = selectors.subscription_get(customer=self.customer(), subscription_id=subscription_id)
@@ -73,7 +76,7 @@ class SubscriptionActionAPI(CustomerAPIView):
     """POST one action; answers the subscription as it is afterwards."""
 
     action_name = ""
-    serializer_class = SubscriptionSerializer
+    serializer_class = MyPageSubscriptionSerializer
 
     def post(self, request: Request, subscription_id: int) -> Response:
         customer = self.customer()
@@ -97,7 +100,7 @@ def _action_view(name: str) -> type[SubscriptionActionAPI]:
     schema = extend_schema(
         operation_id=f"mypage_subscriptions_{name.replace('-', '_')}",
         request=ACTION_SERIALIZERS[name],
-        responses={200: SubscriptionSerializer, 400: ERROR, 403: ERROR, 404: NOT_FOUND, 409: ERROR},
+        responses={200: MyPageSubscriptionSerializer, 400: ERROR, 403: ERROR, 404: NOT_FOUND, 409: ERROR},
         description=str(ACTIONS[name].label),
     )
 
@@ -113,56 +116,64 @@ ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
 
 
 class OrderListAPI(CustomerAPIView):
-    serializer_class = OrderSerializer
+    serializer_class = MyPageOrderSerializer
 
     @extend_schema(operation_id="mypage_orders_list")
     def get(self, request: Request) -> Response:
         orders = selectors.order_list(customer=self.customer())
         page = self.paginate_queryset(orders)
-        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+        return self.get_paginated_response(MyPageOrderSerializer(page, many=True).data)
 
 
 class OrderDetailAPI(CustomerAPIView):
-    serializer_class = OrderSerializer
+    serializer_class = MyPageOrderSerializer
 
-    @extend_schema(operation_id="mypage_orders_retrieve", responses={200: OrderSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        operation_id="mypage_orders_retrieve", responses={200: MyPageOrderSerializer, 404: NOT_FOUND}
+    )
     def get(self, request: Request, order_id: int) -> Response:
         return Response(
-            OrderSerializer(selectors.order_get(customer=self.customer(), order_id=order_id)).data
+            MyPageOrderSerializer(selectors.order_get(customer=self.customer(), order_id=order_id)).data
         )
 
 
 class AddressListAPI(CustomerAPIView):
-    serializer_class = AddressSerializer
+    serializer_class = MyPageAddressSerializer
     pagination_class = None
 
-    @extend_schema(operation_id="mypage_addresses_list", responses=AddressSerializer(many=True))
+    @extend_schema(operation_id="mypage_addresses_list", responses=MyPageAddressSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(AddressSerializer(selectors.address_list(customer=self.customer()), many=True).data)
+        return Response(
+            MyPageAddressSerializer(selectors.address_list(customer=self.customer()), many=True).data
+        )
 
     @extend_schema(
-        operation_id="mypage_addresses_create", request=AddressSerializer, responses={201: AddressSerializer}
+        operation_id="mypage_addresses_create",
+        request=MyPageAddressSerializer,
+        responses={201: MyPageAddressSerializer},
     )
     def post(self, request: Request) -> Response:
-        serializer = AddressSerializer(data=request.data)
+        serializer = MyPageAddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         address = services.address_create(customer=self.customer(), data=dict(serializer.validated_data))
-        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+        return Response(MyPageAddressSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
 class PaymentMethodListAPI(CustomerAPIView):
-    serializer_class = PaymentMethodSerializer
+    serializer_class = MyPagePaymentMethodSerializer
     pagination_class = None
 
-    @extend_schema(operation_id="mypage_payment_methods_list", responses=PaymentMethodSerializer(many=True))
+    @extend_schema(
+        operation_id="mypage_payment_methods_list", responses=MyPagePaymentMethodSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         methods = selectors.payment_method_choices(customer=self.customer())
-        return Response(PaymentMethodSerializer(methods, many=True).data)
+        return Response(MyPagePaymentMethodSerializer(methods, many=True).data)
 
 
 class PointsBalanceAPI(CustomerAPIView):
-    serializer_class = PointsBalanceSerializer
+    serializer_class = MyPagePointsBalanceSerializer
 
-    @extend_schema(operation_id="mypage_points_retrieve", responses=PointsBalanceSerializer)
+    @extend_schema(operation_id="mypage_points_retrieve", responses=MyPagePointsBalanceSerializer)
     def get(self, request: Request) -> Response:
         return Response({"balance": selectors.points_balance(customer=self.customer())})

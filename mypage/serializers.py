@@ -21,25 +21,25 @@ from .selectors import SubscriptionState, next_date_window
 # ---- reads ---------------------------------------------------------------------------------------
 
 
-class SubscriptionItemSerializer(serializers.Serializer):
+class MyPageSubscriptionItemSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     product_name = serializers.CharField(source="product.name")
     quantity = serializers.IntegerField()
 
 
-class UpcomingDeliverySerializer(serializers.Serializer):
+class MyPageUpcomingDeliverySerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     delivery_date = serializers.DateField()
     creation_date = serializers.DateField()
     skipped = serializers.BooleanField()
 
 
-class CourseSerializer(serializers.Serializer):
+class MyPageCourseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class CycleSerializer(serializers.Serializer):
+class MyPageCycleSerializer(serializers.Serializer):
     unit = serializers.CharField(source="cycle_unit")
     interval = serializers.IntegerField(source="cycle_interval")
     day_of_month = serializers.IntegerField(source="cycle_day_of_month", allow_null=True)
@@ -48,12 +48,12 @@ class CycleSerializer(serializers.Serializer):
     label = serializers.CharField(source="cycle_label")
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     """A subscription with what the customer may do now; `context["states"]` maps id -> state."""
 
-    course = CourseSerializer()
-    cycle = CycleSerializer(source="*")
-    items = SubscriptionItemSerializer(many=True)
+    course = MyPageCourseSerializer()
+    cycle = MyPageCycleSerializer(source="*")
+    items = MyPageSubscriptionItemSerializer(many=True)
     coupon_code = serializers.CharField(source="coupon.code", allow_null=True, default=None)
     # Plain strings here: the action inputs own the enums (one schema name per choice set).
     delivery_time_slot = serializers.CharField(help_text="A TimeSlotEnum value ('' = no preference).")
@@ -102,25 +102,25 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     def get_allowed_actions(self, subscription: Subscription) -> list[str]:
         return sorted(self._state(subscription).allowed)
 
-    @extend_schema_field(UpcomingDeliverySerializer(many=True))
+    @extend_schema_field(MyPageUpcomingDeliverySerializer(many=True))
     def get_upcoming(self, subscription: Subscription) -> list[dict[str, Any]]:
-        return UpcomingDeliverySerializer(self._state(subscription).upcoming, many=True).data
+        return MyPageUpcomingDeliverySerializer(self._state(subscription).upcoming, many=True).data
 
 
-class EventSerializer(serializers.ModelSerializer):
+class MyPageEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = SubscriptionEvent
         fields = ["id", "created_at", "actor_kind", "kind", "before", "after"]
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class MyPageOrderLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
         fields = ["product_id", "sku", "product_name", "quantity", "unit_price", "tax_rate", "line_total"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
-    lines = OrderLineSerializer(many=True)
+class MyPageOrderSerializer(serializers.ModelSerializer):
+    lines = MyPageOrderLineSerializer(many=True)
     invoice_url = serializers.SerializerMethodField()
     slip_url = serializers.SerializerMethodField()
 
@@ -155,7 +155,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return f"/mypage/orders/{order.pk}/slip.pdf"
 
 
-class AddressSerializer(serializers.ModelSerializer):
+class MyPageAddressSerializer(serializers.ModelSerializer):
     prefecture = serializers.ChoiceField(choices=PREFECTURE_CHOICES)
 
     class Meta:
@@ -181,11 +181,11 @@ class AddressSerializer(serializers.ModelSerializer):
         return f"{digits[:3]}-{digits[3:]}"
 
 
-class PointsBalanceSerializer(serializers.Serializer):
+class MyPagePointsBalanceSerializer(serializers.Serializer):
     balance = serializers.IntegerField(allow_null=True)
 
 
-class PaymentMethodSerializer(serializers.ModelSerializer):
+class MyPagePaymentMethodSerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentMethod
         fields = ["id", "kind", "brand", "last4", "exp_month", "exp_year", "is_default"]
@@ -196,15 +196,15 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
 # context: subscription, customer, policy.
 
 
-class EmptySerializer(serializers.Serializer):
+class MyPageEmptySerializer(serializers.Serializer):
     pass
 
 
-class UnskipSerializer(serializers.Serializer):
+class MyPageUnskipSerializer(serializers.Serializer):
     sequence = serializers.IntegerField(min_value=1)
 
 
-class ChangeDateSerializer(serializers.Serializer):
+class MyPageChangeDateSerializer(serializers.Serializer):
     new_date = serializers.DateField()
 
     def validate_new_date(self, value: Any) -> Any:
@@ -216,7 +216,7 @@ class ChangeDateSerializer(serializers.Serializer):
         return value
 
 
-class ChangeCycleSerializer(serializers.Serializer):
+class MyPageChangeCycleSerializer(serializers.Serializer):
     course_cycle_id = serializers.IntegerField(help_text="One of the course's cycles (CourseCycle id).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -229,17 +229,17 @@ class ChangeCycleSerializer(serializers.Serializer):
         return {"cycle": course_cycle_to_cycle(row)}
 
 
-class TimeSlotSerializer(serializers.Serializer):
+class MyPageTimeSlotSerializer(serializers.Serializer):
     time_slot = serializers.ChoiceField(choices=TimeSlot.choices, allow_blank=True)
 
 
-class QuantitySerializer(serializers.Serializer):
+class MyPageQuantitySerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
-class QuantitiesSerializer(serializers.Serializer):
-    items = QuantitySerializer(many=True, allow_empty=False)
+class MyPageQuantitiesSerializer(serializers.Serializer):
+    items = MyPageQuantitySerializer(many=True, allow_empty=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         subscription = self.context["subscription"]
@@ -250,7 +250,7 @@ class QuantitiesSerializer(serializers.Serializer):
         return {"quantities": quantities}
 
 
-class AddressChoiceSerializer(serializers.Serializer):
+class MyPageAddressChoiceSerializer(serializers.Serializer):
     address_id = serializers.IntegerField()
 
     def validate_address_id(self, value: int) -> int:
@@ -259,7 +259,7 @@ class AddressChoiceSerializer(serializers.Serializer):
         return value
 
 
-class PaymentMethodChoiceSerializer(serializers.Serializer):
+class MyPagePaymentMethodChoiceSerializer(serializers.Serializer):
     payment_method_id = serializers.IntegerField()
 
     def validate_payment_method_id(self, value: int) -> int:
@@ -270,7 +270,7 @@ class PaymentMethodChoiceSerializer(serializers.Serializer):
         return value
 
 
-class PointsSerializer(serializers.Serializer):
+class MyPagePointsSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=PointsReservation.choices)
     amount = serializers.IntegerField(min_value=0, required=False, default=0)
 
@@ -282,11 +282,11 @@ class PointsSerializer(serializers.Serializer):
         return attrs
 
 
-class CouponSerializer(serializers.Serializer):
+class MyPageCouponSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40, trim_whitespace=True)
 
 
-class PauseSerializer(serializers.Serializer):
+class MyPagePauseSerializer(serializers.Serializer):
     resume_on = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate_resume_on(self, value: Any) -> Any:
@@ -295,25 +295,25 @@ class PauseSerializer(serializers.Serializer):
         return value
 
 
-class CancelSerializer(serializers.Serializer):
+class MyPageCancelSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CUSTOMER_CANCEL_REASONS)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
 
 
 ACTION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
-    "skip": EmptySerializer,
-    "unskip": UnskipSerializer,
-    "change-date": ChangeDateSerializer,
-    "change-cycle": ChangeCycleSerializer,
-    "time-slot": TimeSlotSerializer,
-    "quantities": QuantitiesSerializer,
-    "address": AddressChoiceSerializer,
-    "payment-method": PaymentMethodChoiceSerializer,
-    "points": PointsSerializer,
-    "coupon-apply": CouponSerializer,
-    "coupon-remove": EmptySerializer,
-    "pause": PauseSerializer,
-    "resume": EmptySerializer,
-    "cancel": CancelSerializer,
-    "restart": EmptySerializer,
+    "skip": MyPageEmptySerializer,
+    "unskip": MyPageUnskipSerializer,
+    "change-date": MyPageChangeDateSerializer,
+    "change-cycle": MyPageChangeCycleSerializer,
+    "time-slot": MyPageTimeSlotSerializer,
+    "quantities": MyPageQuantitiesSerializer,
+    "address": MyPageAddressChoiceSerializer,
+    "payment-method": MyPagePaymentMethodChoiceSerializer,
+    "points": MyPagePointsSerializer,
+    "coupon-apply": MyPageCouponSerializer,
+    "coupon-remove": MyPageEmptySerializer,
+    "pause": MyPagePauseSerializer,
+    "resume": MyPageEmptySerializer,
+    "cancel": MyPageCancelSerializer,
+    "restart": MyPageEmptySerializer,
 }
