@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -160,8 +161,6 @@ def authentication_token(attempt: PaymentAttempt) -> str:
 
 
 def authentication_url(attempt: PaymentAttempt) -> str:
-    from django.conf import settings
-
     path = reverse("billing:authenticate", kwargs={"token": authentication_token(attempt)})
     return f"{settings.SITE_URL.rstrip('/')}{path}"
 
@@ -249,12 +248,13 @@ def dunning_run(*, run_date: date) -> dict[str, int]:
             counts["retry_succeeded"] += 1
         elif attempt.status == PaymentAttemptStatus.FAILED:
             counts["retry_failed"] += 1
-    counts.update(_offline_stage(run_date))
+    counts.update(dunning_offline_run(run_date=run_date))
     counts["authorizations_renewed"] = payment_renew_authorizations(today=run_date)
     return counts
 
 
-def _offline_stage(run_date: date) -> dict[str, int]:
+def dunning_offline_run(*, run_date: date) -> dict[str, int]:
+    """Remind about offline payments near their deadline; cancel those past it."""
     from billing.services.payments import payment_set_status
 
     policy = PaymentPolicy.current()
@@ -318,6 +318,8 @@ def dunning_retry_subscription(*, subscription_id: int) -> list[PaymentAttempt]:
                 _abandon_authentication(locked)
         if order.payment_status == P.UNPAID and not held_for_payment_only(order):
             continue  # not charged yet: the nightly run will use the new card
+        if not settings.STRIPE_SECRET_KEY:
+            continue  # no gateway to retry with
         attempt = payment_charge_order(order_id=order.pk, retry=True)
         if attempt is not None:
             attempts.append(attempt)
@@ -343,6 +345,7 @@ __all__ = [
     "authentication_url",
     "dunning_await_offline",
     "dunning_close",
+    "dunning_offline_run",
     "dunning_on_action_required",
     "dunning_on_failure",
     "dunning_on_success",
