@@ -9,6 +9,7 @@ bulk_create/bulk_update. NIGHTLY_WRITER ("auto", "copy", "orm") forces one for t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django.conf import settings
@@ -33,7 +34,6 @@ _ORDER_COLUMNS = (
     "items_subtotal", "discount_total", "shipping_fee", "cod_fee", "points_used", "total", "tax_summary",
     "tracking_number", "created_at", "updated_at",
 )  # fmt: skip
-_JSON_ORDER_COLUMNS = frozenset({"hold_reasons", "tax_summary"})
 _LINE_COLUMNS = (
     "order_id",
     "product_id",
@@ -65,8 +65,9 @@ def use_copy() -> bool:
 
 def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     """Write the plan; sets PlannedOrder.order_id. Call inside the batch's transaction."""
-    orders = [_order_values(p, run_date, now) for p in plan.orders]
     copy = use_copy()
+    encode = _json if copy else _same
+    orders = [_order_values(p, run_date, now, encode) for p in plan.orders]
     ids = _insert_orders_copy(orders) if copy else _insert_orders_orm(orders)
     for planned, order_id in zip(plan.orders, ids, strict=True):
         planned.order_id = order_id
@@ -94,7 +95,7 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
         _copy_rows(
             "subscriptions_subscriptionevent",
             _EVENT_COLUMNS,
-            [(*e[:5], json.dumps(e[5]), json.dumps(e[6]), e[7]) for e in events],
+            [(*e[:5], _json(e[5]), _json(e[6]), e[7]) for e in events],
         )
     else:
         OrderLine.objects.bulk_create(
@@ -107,17 +108,28 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     _take_stock(plan.stock_taken)
 
 
-def _order_values(p: PlannedOrder, run_date: date, now: datetime) -> tuple:
+def _json(value: object) -> str:
+    return "[]" if value == [] else json.dumps(value)
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def _order_values(
+    p: PlannedOrder, run_date: date, now: datetime, encode: Callable[[object], object]
+) -> tuple:
+    """The row in _ORDER_COLUMNS order; `encode` turns the JSON fields into text for COPY."""
     row, priced = p.row, p.priced
     return (
         row.customer_id, row.id, p.sequence,
         OrderStatus.ON_HOLD.value if p.hold_reasons else OrderStatus.NEW.value, PaymentStatus.UNPAID.value,
-        p.hold_reasons, run_date, p.delivery_date, row.delivery_time_slot,
+        encode(p.hold_reasons), run_date, p.delivery_date, row.delivery_time_slot,
         row.ship_name or "", row.ship_postal_code or "", row.ship_prefecture or "", row.ship_city or "",
         row.ship_line1 or "", row.ship_line2 or "", row.ship_phone or "", bool(row.ship_remote_island), False,
         row.payment_method_id, row.payment_kind or "", priced.coupon_id,
         priced.items_subtotal, priced.discount_total, priced.shipping_fee, priced.cod_fee, priced.points_used,
-        priced.total, priced.tax_summary, "", now, now,
+        priced.total, encode(priced.tax_summary), "", now, now,
     )  # fmt: skip
 
 
@@ -136,13 +148,7 @@ def _insert_orders_copy(orders: list[tuple]) -> list[int]:
             [len(orders)],
         )
         ids = [r[0] for r in cursor.fetchall()]
-    json_at = [i for i, name in enumerate(_ORDER_COLUMNS) if name in _JSON_ORDER_COLUMNS]
-    rows = []
-    for order_id, values in zip(ids, orders, strict=True):
-        values = list(values)
-        for i in json_at:
-            values[i] = json.dumps(values[i])
-        rows.append((order_id, *values))
+    rows = [(order_id, *values) for order_id, values in zip(ids, orders, strict=True)]
     _copy_rows("orders_order", ("id", *_ORDER_COLUMNS), rows)
     return ids
 
@@ -240,30 +246,35 @@ _UPDATE_FIELDS = (
     "cycle_count", "anchor_date", "anchor_sequence", "skipped_sequences", "needs_attention",
 )  # fmt: skip
 
+# One JSON parameter for the whole batch: psycopg dumps eleven 1,000-element arrays value by value
+# in Python, while json.dumps encodes the nested lists in C.
 _UPDATE_SQL = """
 UPDATE subscriptions_subscription AS s SET
-    next_sequence = v.next_sequence, next_delivery_date = v.next_delivery_date,
-    next_creation_date = v.next_creation_date, last_delivery_date = v.last_delivery_date,
-    orders_created = v.orders_created, cycle_count = v.cycle_count, anchor_date = v.anchor_date,
-    anchor_sequence = v.anchor_sequence, skipped_sequences = v.skipped_sequences::jsonb,
-    needs_attention = v.needs_attention::jsonb, updated_at = %s
-FROM unnest(%s::bigint[], %s::integer[], %s::date[], %s::date[], %s::date[], %s::integer[], %s::integer[],
-            %s::date[], %s::integer[], %s::text[], %s::text[])
-    AS v(id, next_sequence, next_delivery_date, next_creation_date, last_delivery_date, orders_created,
-         cycle_count, anchor_date, anchor_sequence, skipped_sequences, needs_attention)
-WHERE s.id = v.id
+    next_sequence = (v->>1)::integer, next_delivery_date = (v->>2)::date, next_creation_date = (v->>3)::date,
+    last_delivery_date = (v->>4)::date, orders_created = (v->>5)::integer, cycle_count = (v->>6)::integer,
+    anchor_date = (v->>7)::date, anchor_sequence = (v->>8)::integer, skipped_sequences = v->9,
+    needs_attention = v->10, updated_at = %s
+FROM jsonb_array_elements(%s::jsonb) AS v
+WHERE s.id = (v->>0)::bigint
 """
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _update_subscriptions(updates: list[tuple], now: datetime, copy: bool) -> None:
     if not updates:
         return
     if copy:
-        columns = [list(col) for col in zip(*updates, strict=True)]
-        columns[9] = [json.dumps(v) for v in columns[9]]
-        columns[10] = [json.dumps(v) for v in columns[10]]
+        payload = json.dumps(
+            [
+                [u[0], u[1], _iso(u[2]), _iso(u[3]), _iso(u[4]), u[5], u[6], _iso(u[7]), u[8], u[9], u[10]]
+                for u in updates
+            ]
+        )
         with connection.cursor() as cursor:
-            cursor.execute(_UPDATE_SQL, [now, *columns])
+            cursor.execute(_UPDATE_SQL, [now, payload])
         return
     objs = []
     for values in updates:
@@ -275,11 +286,24 @@ def _update_subscriptions(updates: list[tuple], now: datetime, copy: bool) -> No
     Subscription.objects.bulk_update(objs, [*_UPDATE_FIELDS, "updated_at"], batch_size=500)
 
 
+class StockChanged(Exception):
+    """Another batch took stock this batch had counted on; the batch is retried with fresh stock."""
+
+
 def _take_stock(taken: dict[int, int]) -> None:
-    """One UPDATE … CASE for the batch; the rows were locked (and checked) when the batch was planned."""
+    """Take the batch's stock: lock the product rows in id order, check, one UPDATE … CASE.
+
+    Last statement before commit, so concurrent batches wait on hot product rows only for the
+    commit, not for the whole batch. FOR NO KEY UPDATE: the foreign key checks of other batches'
+    order lines (FOR KEY SHARE on the same products) do not wait on it.
+    """
     if not taken:
         return
+    locked = Product.objects.filter(id__in=taken).order_by("id").select_for_update(no_key=True)
+    for product_id, stock in locked.values_list("id", "stock"):
+        if stock is not None and stock < taken[product_id]:
+            raise StockChanged(product_id)
     whens = [When(id=pid, then=Value(qty)) for pid, qty in taken.items()]
-    Product.objects.filter(id__in=taken).update(
+    Product.objects.filter(id__in=taken, stock__isnull=False).update(
         stock=F("stock") - Case(*whens, default=Value(0), output_field=IntegerField())
     )
