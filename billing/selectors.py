@@ -138,9 +138,14 @@ class PricingBook:
                 "pk", "group_id", "is_member"
             )
         }
-        product_filter = Q(subscription_items__subscription_id__in=subscription_ids) | Q(
-            course_items__course_id__in=course_ids
-        )
+        from catalog.models import CourseItem
+        from subscriptions.models import SubscriptionItem
+
+        # Two indexed subqueries: one OR across both joins made PostgreSQL scan every subscription
+        # item per batch (h3, measured with bench/nightly.py: 17 ms at 12k rows, growing with N).
+        product_filter = Q(
+            pk__in=SubscriptionItem.objects.filter(subscription_id__in=subscription_ids).values("product_id")
+        ) | Q(pk__in=CourseItem.objects.filter(course_id__in=course_ids).values("product_id"))
         book._load_products(product_filter)
         for course_id, product_id, from_sequence, unit_price in (
             CoursePrice.objects.filter(course_id__in=course_ids)
