@@ -141,7 +141,11 @@ def run_stages(stages: list[Stage], run_date: date) -> dict[str, int]:
 
 
 def run_pipeline(
-    *, run_date: date, batch_size: int | None = None, progress: Callable[[BatchResult], None] | None = None
+    *,
+    run_date: date,
+    batch_size: int | None = None,
+    progress: Callable[[BatchResult], None] | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The whole night for `run_date` in this process (the run_nightly command, the demo).
 
@@ -151,7 +155,10 @@ def run_pipeline(
     counters: dict[str, Any] = {"date": run_date.isoformat()}
     counters.update(run_stages(BEFORE_GENERATION, run_date))
     generated = generate_due(
-        run_date=run_date, batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE, progress=progress
+        run_date=run_date,
+        batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE,
+        progress=progress,
+        workers=workers,
     )
     counters.update(generated.counters())
     if generated.failed_ids:

@@ -63,17 +63,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=None, help="rows per batch (NIGHTLY_BATCH_SIZE)"
         )
+        parser.add_argument(
+            "--workers", type=int, default=1, help="generation lanes in threads (not with --dry-run)"
+        )
 
-    def handle(self, *args, run_date: str | None, dry_run: bool, batch_size: int | None, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(  # noqa: ANN002, ANN003
+        self, *args, run_date: str | None, dry_run: bool, batch_size: int | None, workers: int, **options
+    ) -> None:
         day = _parse_date(run_date) if run_date else today_in_shop()
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be 1 or more")
+        if workers < 1 or (dry_run and workers > 1):
+            raise CommandError("--workers must be 1 or more, and 1 with --dry-run (one transaction)")
         bar = ProgressBar(count_due(day))
         counters: dict = {}
         try:
             with transaction.atomic() if dry_run else nullcontext(), simulate() if dry_run else nullcontext():
                 counters = run_pipeline(
-                    run_date=day, batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE, progress=bar
+                    run_date=day,
+                    batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE,
+                    progress=bar,
+                    workers=workers,
                 )
                 if dry_run:
                     raise _DryRunRollback
