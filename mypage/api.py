@@ -46,7 +46,10 @@ class CustomerAPIView(GenericAPIView):
 def _subscription_payload(subscriptions: list[Any]) -> Any:
     policy = selectors.policy_get()
     states = {s.pk: selectors.subscription_state(subscription=s, policy=policy) for s in subscriptions}
-    return MyPageSubscriptionSerializer(subscriptions, many=True, context={"states": states}).data
+    prices = selectors.next_order_prices(subscriptions=subscriptions)
+    return MyPageSubscriptionSerializer(
+        subscriptions, many=True, context={"states": states, "prices": prices}
+    ).data
 
 
 class SubscriptionListAPI(CustomerAPIView):
@@ -68,7 +71,7 @@ class SubscriptionDetailAPI(CustomerAPIView):
         responses={200: MyPageSubscriptionSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, subscription_id: int) -> Response:
-        subscription = selectors.subscription_get(customer=self.customer(), subscription_id=subscription_id)
+        subscription = selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
         return Response(_subscription_payload([subscription])[0])
 
 

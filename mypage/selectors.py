@@ -7,16 +7,20 @@ a fixed number of queries (select_related / prefetch_related), whatever the numb
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from billing import selectors as billing_selectors
 from billing.models import PaymentMethod
+from billing.pricing import PricedOrder
+from billing.services.coupons import coupon_refusal_message
 from catalog.models import CourseCycle
 from customers.models import Address, Customer
 from orders.models import Order, OrderLine
@@ -45,21 +49,50 @@ def customer_for_user(user: Any) -> Customer | None:
         return None
 
 
+# The shop policy (with its special days) is read by every page but changed a few times a year in
+# the admin, so each process keeps one copy: two queries saved per request. A save or delete of the
+# policy or a special day bumps POLICY_VERSION_KEY in the cache (mypage.signals); with a shared cache
+# (Redis in production) every process sees the bump on its next request. POLICY_MAX_AGE bounds how
+# long a process-local cache (LocMem) can lag another process's change. The page only shows what is
+# allowed: the services re-read the policy under lock before changing anything.
+POLICY_VERSION_KEY = "mypage:shop-policy-version"
+POLICY_MAX_AGE = 30.0  # seconds
+_policy_memo: tuple[object, float, ShopPolicy] | None = None
+
+
 def policy_get() -> ShopPolicy:
-    """The shop policy with its special days loaded, so building its calendar costs no extra query."""
+    """The shop policy with its special days loaded, so building its calendar costs no extra query.
+
+    Shared between the threads of a process: callers read it and never save it."""
+    global _policy_memo
+    version = cache.get(POLICY_VERSION_KEY, 0)
+    memo = _policy_memo
+    if memo is not None and memo[0] == version and time.monotonic() - memo[1] < POLICY_MAX_AGE:
+        return memo[2]
     policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
-    return policy or ShopPolicy.current()
+    policy = policy or ShopPolicy.current()
+    _policy_memo = (version, time.monotonic(), policy)
+    return policy
 
 
-def _subscription_queryset(customer: Customer) -> QuerySet[Subscription]:
-    return (
-        Subscription.objects.filter(customer=customer)
-        .select_related("course", "shipping_address", "payment_method", "coupon")
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=SubscriptionItem.objects.select_related("product").order_by("id"),
-            )
+def policy_forget() -> None:
+    """Make every process re-read the policy on its next request (called on policy changes)."""
+    global _policy_memo
+    _policy_memo = None
+    try:
+        cache.incr(POLICY_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from what processes hold
+        cache.set(POLICY_VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def _subscription_queryset(customer: Customer | None = None) -> QuerySet[Subscription]:
+    subscriptions = Subscription.objects.filter(customer=customer) if customer else Subscription.objects
+    return subscriptions.select_related(
+        "course", "shipping_address", "payment_method", "coupon"
+    ).prefetch_related(
+        Prefetch(
+            "items",
+            queryset=SubscriptionItem.objects.select_related("product").order_by("id"),
         )
     )
 
@@ -71,6 +104,22 @@ def subscription_list(*, customer: Customer) -> list[Subscription]:
 def subscription_get(*, customer: Customer, subscription_id: int) -> Subscription:
     """The customer's own subscription, or Http404 — also for another customer's id."""
     subscription = _subscription_queryset(customer).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise Http404("subscription not found")
+    return subscription
+
+
+def subscription_get_for_user(*, user: Any, subscription_id: int) -> Subscription:
+    """The signed-in user's own subscription with its customer (and point account) in the same query,
+    or Http404 — also for another customer's id or a user without a customer profile."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("subscription not found")
+    subscription = (
+        _subscription_queryset()
+        .select_related("customer__point_account")
+        .filter(customer__user_id=user.pk, pk=subscription_id)
+        .first()
+    )
     if subscription is None:
         raise Http404("subscription not found")
     return subscription
@@ -296,4 +345,68 @@ def points_balance(*, customer: Customer) -> int | None:
     """The customer's point balance; None for guests, who neither earn nor use points."""
     if not customer.is_member:
         return None
+    relation = Customer.point_account.related
+    if relation.is_cached(customer):  # loaded with the subscription: no query
+        account = relation.get_cached_value(customer)  # None: no account yet, a balance of 0
+        return account.balance if account is not None else 0
     return billing_selectors.points_balance(customer)
+
+
+@dataclass(frozen=True, slots=True)
+class NextOrderPrice:
+    """What the next order will cost, priced by billing's PricingBook exactly as the nightly run does."""
+
+    sequence: int  # the delivery number of the next order
+    price_sequence: int  # 定期回数 the course prices and coupons key on (cycle_count + 1)
+    priced_on: date  # the business date prices, sales and coupon windows were taken at
+    priced: PricedOrder
+    coupon_code: str | None  # the subscription's coupon, applied or not
+    coupon_refusal: str | None  # why that coupon will not apply, in the customer's words
+
+
+def next_order_prices(
+    *, subscriptions: list[Subscription], today: date | None = None
+) -> dict[int, NextOrderPrice]:
+    """The next order's price for each active subscription with a next delivery, by id.
+
+    One PricingBook for the whole list, so a page costs the same queries whatever the number of
+    subscriptions. The book is taken at the earliest upcoming creation date (the day the nightly run
+    prices that order; today once it has passed) and prices the orders in the order they will be
+    created: as in the nightly run, points and capped coupon uses taken by an earlier order are not
+    offered to a later one. Items come from the subscriptions' prefetched rows.
+    """
+    due = [s for s in subscriptions if s.status == SubscriptionStatus.ACTIVE and s.next_delivery_date]
+    if not due:
+        return {}
+    today = today or subscription_selectors.today_in_shop()
+    due.sort(key=lambda s: (s.next_creation_date or today, s.pk))
+    priced_on = max(today, due[0].next_creation_date or today)
+    book = billing_selectors.PricingBook.load(subscriptions=due, on=priced_on)
+    prices = {}
+    for subscription in due:
+        # The same arguments billing.selectors.subscription_next_order_price passes, from loaded rows.
+        address, method = subscription.shipping_address, subscription.payment_method
+        price_sequence = subscription.cycle_count + 1
+        priced = book.price_subscription_order(
+            subscription=subscription,
+            items=[(item.product_id, item.quantity) for item in subscription.items.all()],
+            price_sequence=price_sequence,
+            payment_kind=method.kind if method else "",
+            address_prefecture=address.prefecture if address else "",
+            remote_island=bool(address and address.is_remote_island),
+        )
+        coupon = subscription.coupon if subscription.coupon_id else None
+        refusal = (
+            coupon_refusal_message(priced.coupon_refusal, coupon, next_sequence=price_sequence)
+            if priced.coupon_refusal
+            else None
+        )
+        prices[subscription.pk] = NextOrderPrice(
+            sequence=subscription.next_sequence,
+            price_sequence=price_sequence,
+            priced_on=priced_on,
+            priced=priced,
+            coupon_code=coupon.code if coupon else None,
+            coupon_refusal=refusal,
+        )
+    return prices

@@ -48,6 +48,40 @@ class MyPageCycleSerializer(serializers.Serializer):
     label = serializers.CharField(source="cycle_label")
 
 
+class MyPagePriceLineSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.IntegerField(help_text="Yen, tax included, for this delivery's sequence.")
+    tax_rate = serializers.IntegerField(help_text="Percent: 10 standard, 8 reduced.")
+    line_total = serializers.IntegerField()
+
+
+class MyPageNextOrderPriceSerializer(serializers.Serializer):
+    """The next order as the nightly run will price it; amounts in yen, tax included."""
+
+    sequence = serializers.IntegerField(help_text="The delivery number of the next order.")
+    price_sequence = serializers.IntegerField(help_text="定期回数 the course prices and coupons key on.")
+    priced_on = serializers.DateField(help_text="The business date prices and the coupon were taken at.")
+    lines = MyPagePriceLineSerializer(many=True, source="priced.lines")
+    items_subtotal = serializers.IntegerField(source="priced.items_subtotal")
+    bulk_discount = serializers.IntegerField(source="priced.bulk_discount")
+    coupon_discount = serializers.IntegerField(source="priced.coupon_discount")
+    discount_total = serializers.IntegerField(source="priced.discount_total")
+    shipping_fee = serializers.IntegerField(source="priced.shipping_fee")
+    cod_fee = serializers.IntegerField(source="priced.cod_fee")
+    points_used = serializers.IntegerField(source="priced.points_used")
+    total = serializers.IntegerField(source="priced.total")
+    coupon_code = serializers.CharField(allow_null=True)
+    coupon_applied = serializers.SerializerMethodField()
+    coupon_refusal_code = serializers.CharField(source="priced.coupon_refusal", allow_null=True)
+    coupon_refusal = serializers.CharField(allow_null=True, help_text="Why the coupon will not apply.")
+
+    def get_coupon_applied(self, price: Any) -> bool:
+        return price.priced.coupon_id is not None
+
+
 class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     """A subscription with what the customer may do now; `context["states"]` maps id -> state."""
 
@@ -62,6 +96,7 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     can_change = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     upcoming = serializers.SerializerMethodField()
+    next_order = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
@@ -86,6 +121,7 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "allowed_actions",
             "upcoming",
+            "next_order",
         ]
 
     def _state(self, subscription: Subscription) -> SubscriptionState:
@@ -105,6 +141,12 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     @extend_schema_field(MyPageUpcomingDeliverySerializer(many=True))
     def get_upcoming(self, subscription: Subscription) -> list[dict[str, Any]]:
         return MyPageUpcomingDeliverySerializer(self._state(subscription).upcoming, many=True).data
+
+    @extend_schema_field(MyPageNextOrderPriceSerializer(allow_null=True))
+    def get_next_order(self, subscription: Subscription) -> dict[str, Any] | None:
+        """None unless the subscription is active with a next delivery."""
+        price = self.context.get("prices", {}).get(subscription.pk)
+        return MyPageNextOrderPriceSerializer(price).data if price else None
 
 
 class MyPageEventSerializer(serializers.ModelSerializer):

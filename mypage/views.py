@@ -48,10 +48,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "mypage/no_profile.html")
     policy = selectors.policy_get()
     subscriptions = selectors.subscription_list(customer=customer)
+    prices = selectors.next_order_prices(subscriptions=subscriptions)
     cards = [
         (
             subscription,
             selectors.subscription_state(subscription=subscription, policy=policy, upcoming_count=0),
+            prices.get(subscription.pk),
         )
         for subscription in subscriptions
     ]
@@ -95,6 +97,7 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "subscription": subscription,
         "state": state,
         "timeline": selectors.timeline(subscription=subscription),
+        "price": selectors.next_order_prices(subscriptions=[subscription]).get(subscription.pk),
         "points_balance": selectors.points_balance(customer=customer),
         "stripe_js_url": stripe_js_url(),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
@@ -134,10 +137,11 @@ def stripe_js_url() -> str:
 @login_required
 @require_GET
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    customer = _customer_or_404(request)
-    subscription = selectors.subscription_get(customer=customer, subscription_id=subscription_id)
+    # The customer comes with the subscription (one query for both, see subscription_get_for_user).
+    subscription = selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
     policy = selectors.policy_get()
-    return render(request, "mypage/subscription_detail.html", _detail_context(customer, subscription, policy))
+    context = _detail_context(subscription.customer, subscription, policy)
+    return render(request, "mypage/subscription_detail.html", context)
 
 
 @login_required

@@ -6,8 +6,19 @@ from datetime import timedelta
 
 import pytest
 
+from billing.models import BillingPolicy
 from subscriptions.selectors import today_in_shop
 from tests.factories import CustomerFactory, SubscriptionFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_copy():
+    """Each test starts without the process's cached shop policy (tests also change it with update())."""
+    from mypage.selectors import policy_forget
+
+    policy_forget()
+    yield
+    policy_forget()
 
 
 @pytest.fixture
@@ -28,6 +39,7 @@ def other_customer(db):
 @pytest.fixture
 def subscription(customer, policy, today):
     """Next delivery 40 days ahead: every change is still open."""
+    BillingPolicy.current()  # the shop's pricing row exists, as it does once the shop is set up
     return SubscriptionFactory(customer=customer, anchor_date=today + timedelta(days=40))
 
 
