@@ -12,6 +12,11 @@ from subscriptions.selectors import today_in_shop
 class Command(BaseCommand):
     help = "デモデータ（商品・定期コース・ショップ設定・管理者・デモ顧客と定期購入）を作成します。2回目以降は何も変えません。"
 
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument(
+            "--subscriptions", type=int, default=0, help="N 件の顧客と定期購入を追加します（scheduler.demo_data）"
+        )
+
     def handle(self, *args, **options) -> None:
         report = seed_all(today_in_shop())
         report.created.extend(demo_give_cards())  # saved test cards, when Stripe is configured
@@ -19,6 +24,11 @@ class Command(BaseCommand):
             self.stdout.write(f"created {line}")
         if not report.created:
             self.stdout.write("nothing to do: demo data already present")
+        if options["subscriptions"] > 0:
+            from scheduler.demo_data import demo_subscriptions_create
+
+            bulk = demo_subscriptions_create(count=options["subscriptions"], today=today_in_shop())
+            self.stdout.write(f"created {bulk}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}  customer: {DEMO_EMAIL} / {DEMO_PASSWORD}"
