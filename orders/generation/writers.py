@@ -102,18 +102,25 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
             [OrderLine(**dict(zip(_LINE_COLUMNS, line, strict=True))) for line in lines], batch_size=2000
         )
         SubscriptionEvent.objects.bulk_create(
-            [SubscriptionEvent(**dict(zip(_EVENT_COLUMNS, e, strict=True))) for e in events], batch_size=2000
+            [SubscriptionEvent(**dict(zip(_EVENT_COLUMNS, _decoded(e), strict=True))) for e in events],
+            batch_size=2000,
         )
     _update_subscriptions(_schedule_updates(plan), now, copy)
     _take_stock(plan.stock_taken)
 
 
 def _json(value: object) -> str:
+    if isinstance(value, _Raw):
+        return value
     return "[]" if value == [] else json.dumps(value)
 
 
 def _same(value: object) -> object:
     return value
+
+
+def _decoded(event: tuple) -> tuple:
+    return tuple(json.loads(v) if isinstance(v, _Raw) else v for v in event)
 
 
 def _order_values(
@@ -166,23 +173,30 @@ def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def _order_event(p: PlannedOrder, now: datetime) -> tuple:
-    before = {"next_sequence": p.sequence, "next_delivery_date": p.row.next_delivery_date.isoformat()}
-    after = {
-        "order_id": p.order_id,
-        "sequence": p.sequence,
-        "delivery_date": p.delivery_date.isoformat(),
-        "next_sequence": p.next.sequence,
-        "next_delivery_date": p.next.delivery_date.isoformat(),
-        "cycle_count": p.row.cycle_count + 1,
-    }
+    """The "order_created" timeline row. Its JSON is written with f-strings: the values are ints and
+    ISO dates, and json.dumps of two small dicts per row was a tenth of the batch's Python time."""
+    delivery = p.delivery_date.isoformat()
+    next_delivery = p.next.delivery_date.isoformat()
+    before = (
+        f'{{"next_sequence": {p.sequence}, "next_delivery_date": "{p.row.next_delivery_date.isoformat()}"}}'
+    )
+    after = (
+        f'{{"order_id": {p.order_id}, "sequence": {p.sequence}, "delivery_date": "{delivery}", '
+        f'"next_sequence": {p.next.sequence}, "next_delivery_date": "{next_delivery}", '
+        f'"cycle_count": {p.row.cycle_count + 1}'
+    )
     if p.hold_reasons:
-        after["hold_reasons"] = p.hold_reasons
+        after += f', "hold_reasons": {json.dumps(p.hold_reasons)}'
     note = ""
     if p.moved_from is not None:
-        after["moved_from"] = p.moved_from.isoformat()
-        after["moved_to"] = p.delivery_date.isoformat()
-        note = f"お届け日 {p.moved_from.isoformat()} に間に合わないため {p.delivery_date.isoformat()} に変更しました。"
-    return (p.row.id, now, ActorKind.SYSTEM.value, None, ORDER_CREATED, before, after, note)
+        moved_from = p.moved_from.isoformat()
+        after += f', "moved_from": "{moved_from}", "moved_to": "{delivery}"'
+        note = f"お届け日 {moved_from} に間に合わないため {delivery} に変更しました。"
+    return (p.row.id, now, ActorKind.SYSTEM.value, None, ORDER_CREATED, _Raw(before), _Raw(after + "}"), note)
+
+
+class _Raw(str):
+    """JSON text already encoded (COPY writes it as is; the ORM writer decodes it)."""
 
 
 def _skip_event(s: PlannedSkip, now: datetime) -> tuple:
@@ -248,19 +262,17 @@ _UPDATE_FIELDS = (
 
 # One JSON parameter for the whole batch: psycopg dumps eleven 1,000-element arrays value by value
 # in Python, while json.dumps encodes the nested lists in C.
+# Dates travel as proleptic ordinals (date.toordinal(): 0001-01-01 is 1), cheaper than ISO text.
 _UPDATE_SQL = """
 UPDATE subscriptions_subscription AS s SET
-    next_sequence = (v->>1)::integer, next_delivery_date = (v->>2)::date, next_creation_date = (v->>3)::date,
-    last_delivery_date = (v->>4)::date, orders_created = (v->>5)::integer, cycle_count = (v->>6)::integer,
-    anchor_date = (v->>7)::date, anchor_sequence = (v->>8)::integer, skipped_sequences = v->9,
-    needs_attention = v->10, updated_at = %s
+    next_sequence = (v->>1)::integer, next_delivery_date = DATE '0001-01-01' + ((v->>2)::integer - 1),
+    next_creation_date = DATE '0001-01-01' + ((v->>3)::integer - 1),
+    last_delivery_date = DATE '0001-01-01' + ((v->>4)::integer - 1), orders_created = (v->>5)::integer,
+    cycle_count = (v->>6)::integer, anchor_date = DATE '0001-01-01' + ((v->>7)::integer - 1),
+    anchor_sequence = (v->>8)::integer, skipped_sequences = v->9, needs_attention = v->10, updated_at = %s
 FROM jsonb_array_elements(%s::jsonb) AS v
 WHERE s.id = (v->>0)::bigint
 """
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
 
 
 def _update_subscriptions(updates: list[tuple], now: datetime, copy: bool) -> None:
@@ -269,7 +281,19 @@ def _update_subscriptions(updates: list[tuple], now: datetime, copy: bool) -> No
     if copy:
         payload = json.dumps(
             [
-                [u[0], u[1], _iso(u[2]), _iso(u[3]), _iso(u[4]), u[5], u[6], _iso(u[7]), u[8], u[9], u[10]]
+                [
+                    u[0],
+                    u[1],
+                    u[2].toordinal(),
+                    u[3].toordinal(),
+                    u[4] and u[4].toordinal(),
+                    u[5],
+                    u[6],
+                    u[7].toordinal(),
+                    u[8],
+                    u[9],
+                    u[10],
+                ]
                 for u in updates
             ]
         )
