@@ -44,7 +44,10 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=4000, help="request limit per scenario")
     parser.add_argument("--customers", type=int, default=200, help="customers in the database")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    parser.add_argument(
+        "--worker-class", default="gthread", help="gthread (keep-alive) or sync (one request per connection)"
+    )
     parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
     parser.add_argument("--reuse", action="store_true", help="load against the data of an earlier run")
     return parser.parse_args()
@@ -182,7 +185,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+def _start_server(
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str
+) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
         str(gunicorn),
@@ -190,7 +195,8 @@ def _start_server(env: dict[str, str], port: int, workers: int, threads: int) ->
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
         f"--threads={threads}",
-        "--worker-class=gthread",
+        f"--worker-class={worker_class}",
+        "--keep-alive=30",
         "--log-level=warning",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
@@ -232,6 +238,20 @@ def _client(
             raise SystemExit(f"bench/mypage.py: {path} answered {response.status}")
         out.append(elapsed)
     conn.close()
+
+
+def _server_cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU of gunicorn's workers: a per-request cost that noise from other processes
+    on the machine inflates far less than latency does."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:  # ppid: a worker of this gunicorn
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _run(port: int, sessions: list[tuple[str, int]], template: str, seconds: float, requests: int) -> dict:
@@ -277,13 +297,17 @@ def main() -> None:
         sessions = _build(args.customers, args.clients)
         print(f"built {args.customers} customers in {time.perf_counter() - built:.1f}s", flush=True)
     port = _free_port()
-    server = _start_server(env, port, args.workers, args.threads)
+    server = _start_server(env, port, args.workers, args.threads, args.worker_class)
+    load_before = os.getloadavg()[0]
     figures: dict[str, dict] = {}
     try:
         scenarios = {"page": "/mypage/subscriptions/{id}/", "api": "/api/mypage/subscriptions/{id}/"}
         for name, template in scenarios.items():
             _run(port, sessions, template, seconds=3, requests=200)  # warm-up: connections, caches
+            cpu = _server_cpu_seconds(server)
             figures[name] = _run(port, sessions, template, args.seconds, args.requests)
+            cpu = _server_cpu_seconds(server) - cpu
+            figures[name]["server_cpu_ms_per_request"] = round(1000 * cpu / figures[name]["requests"], 1)
             print(f"{name}: {figures[name]}", flush=True)
     finally:
         _stop(server)
@@ -293,6 +317,10 @@ def main() -> None:
                 "clients": args.clients,
                 "workers": args.workers,
                 "threads": args.threads,
+                "worker_class": args.worker_class,
+                # 1-minute load average when the server started and when the runs ended (2 cores)
+                "load_before": round(load_before, 2),
+                "load_after": round(os.getloadavg()[0], 2),
                 "customers": args.customers,
                 **{f"{name}_{key}": value for name, row in figures.items() for key, value in row.items()},
             }

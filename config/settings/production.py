@@ -20,3 +20,15 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# With Redis: a shared cache for sessions (cached_db: a cache read instead of a session query on
+# every request) and for the my page's shop-policy version, so a policy change reaches every process.
+if env("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+            "KEY_PREFIX": "teiki",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
