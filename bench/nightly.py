@@ -448,10 +448,14 @@ def main() -> None:
         result = generate_due(run_date=RUN_DATE, batch_size=args.batch_size, workers=args.workers)
     seconds = time.monotonic() - started
     python_cpu, db_cpu = _cpu_seconds() - cpu_before, _cpu_seconds(backend) - db_cpu_before
+    backend = (
+        f"postgres backend cpu {db_cpu:.2f}s" if args.workers == 1 else "postgres: one backend per worker"
+    )
+    load = os.getloadavg()[0]
     print(
-        f"generation: python cpu {python_cpu:.2f}s, postgres backend cpu {db_cpu:.2f}s, wall {seconds:.2f}s (load {os.getloadavg()[0]:.1f})",
+        f"generation: python cpu {python_cpu:.2f}s, {backend}, wall {seconds:.2f}s (load {load:.1f})",
         file=sys.stderr,
-    )  # noqa: E501
+    )
     rerun = generate_due(run_date=RUN_DATE, batch_size=args.batch_size)
     with connection.cursor() as cursor:
         cursor.execute(
