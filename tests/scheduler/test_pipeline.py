@@ -130,3 +130,31 @@ def test_paused_subscriptions_resume_on_their_date_before_generation(policy) -> 
     assert Subscription.objects.get(pk=later.pk).status == SubscriptionStatus.PAUSED
     event = SubscriptionEvent.objects.get(subscription=back, kind="resumed")
     assert event.actor_kind == "system"
+
+
+class _Terminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_the_progress_bar_shows_only_on_a_terminal(tty: bool) -> None:
+    from orders.generation import BatchResult
+    from scheduler.management.commands.run_nightly import ProgressBar
+
+    stream = _Terminal(tty)
+    bar = ProgressBar(4, stream=stream)
+    bar(BatchResult(due=2))
+    bar(BatchResult(due=2))
+    bar.close()
+    if tty:
+        assert (
+            stream.getvalue()
+            == "\r[###############...............] 2/4 \r[##############################] 4/4 \n"
+        )
+    else:
+        assert stream.getvalue() == ""

@@ -42,12 +42,15 @@ class ProgressBar:
         share = min(self.done / self.total, 1.0)
         filled = int(share * 30)
         self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done:,}/{self.total:,} ")
+        if self.done >= self.total:
+            self.close()  # end the line before the later stages log
         self.stream.flush()
 
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+            self.enabled = False
 
 
 class Command(BaseCommand):
