@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.generation import BatchResult, GenerationRun, count_due
+from orders.generation import BatchResult, GenerationRun, count_due, drain
 
 from .models import NightlyRun, NightlyRunStatus
 from .pipeline import AFTER_GENERATION, BEFORE_GENERATION, run_stages
@@ -87,21 +87,19 @@ def nightly_lane_step(
         locked.failed_subscription_ids = [*locked.failed_subscription_ids, *result.failed_ids]
         locked.save(update_fields=["counters", "failed_subscription_ids", "updated_at"])
 
-    generation = GenerationRun(run_date)
     budget = getattr(settings, "NIGHTLY_LANE_STEP_SECONDS", 60)
     started = time.monotonic()
-    total = BatchResult()
-    exclude = list(run.failed_subscription_ids)
-    while True:
-        result = generation.batch(exclude_ids=exclude, on_written=record)
-        if not result.due:
-            nightly_lane_finished(run_date=run_date, lane=lane, queue_finish=queue_finish)
-            return total
-        total.add(result)
-        exclude.extend(result.exclude_ids)
-        if time.monotonic() - started >= budget:
-            transaction.on_commit(lambda: queue_lane(run_date.isoformat(), lane))
-            return total
+    total, finished = drain(
+        GenerationRun(run_date),
+        exclude_ids=list(run.failed_subscription_ids),
+        on_written=record,
+        stop=lambda: time.monotonic() - started >= budget,
+    )
+    if finished:
+        nightly_lane_finished(run_date=run_date, lane=lane, queue_finish=queue_finish)
+    else:
+        transaction.on_commit(lambda: queue_lane(run_date.isoformat(), lane))
+    return total
 
 
 def nightly_lane_finished(*, run_date: date, lane: int, queue_finish: Queue) -> None:

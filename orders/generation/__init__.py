@@ -39,7 +39,7 @@ from .plan import BatchPlan, PlanContext, PlannedSkip, ScheduleMemo, plan_batch
 from .rows import DueRow, claim_batch, due_queryset, existing_orders
 from .writers import StockChanged, write_batch
 
-__all__ = ["BatchResult", "GenerationRun", "count_due", "generate_batch", "generate_due"]
+__all__ = ["BatchResult", "GenerationRun", "count_due", "drain", "generate_due"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ class BatchResult:
     failed_ids: list[int] = field(default_factory=list)
     # Rows passed over because they already have an order made on this run date.
     passed_ids: list[int] = field(default_factory=list)
+    # (next_creation_date, id) of the last row claimed: where the lane's next claim continues.
+    last_key: tuple[date, int] | None = None
 
     @property
     def exclude_ids(self) -> list[int]:
@@ -80,6 +82,7 @@ class BatchResult:
         self.moved += other.moved
         self.failed_ids.extend(other.failed_ids)
         self.passed_ids.extend(other.passed_ids)
+        self.last_key = other.last_key or self.last_key
 
 
 class GenerationRun:
@@ -98,13 +101,14 @@ class GenerationRun:
         self,
         *,
         exclude_ids: list[int] | tuple[int, ...] = (),
+        after: tuple[date, int] | None = None,
         on_written: Callable[[BatchResult], None] | None = None,
     ) -> BatchResult:
         """Claim and generate one batch in its own transaction; `on_written` runs inside it."""
         for attempt in range(1, RACE_RETRIES + 1):
             try:
                 with transaction.atomic():
-                    result = self._batch_in_transaction(exclude_ids)
+                    result = self._batch_in_transaction(exclude_ids, after)
                     if on_written is not None:
                         on_written(result)
                 return result
@@ -114,10 +118,14 @@ class GenerationRun:
                 logger.warning("nightly %s: a batch raced another writer; retrying it", self.run_date)
         raise AssertionError("unreachable")
 
-    def _batch_in_transaction(self, exclude_ids: list[int] | tuple[int, ...]) -> BatchResult:
+    def _batch_in_transaction(
+        self, exclude_ids: list[int] | tuple[int, ...], after: tuple[date, int] | None
+    ) -> BatchResult:
         if not settings.NIGHTLY_SYNCHRONOUS_COMMIT and connection.vendor == "postgresql":
             _commit_without_waiting_for_disk()
-        rows = claim_batch(run_date=self.run_date, batch_size=self.batch_size, exclude_ids=exclude_ids)
+        rows = claim_batch(
+            run_date=self.run_date, batch_size=self.batch_size, exclude_ids=exclude_ids, after=after
+        )
         if not rows:
             return BatchResult()
         has_sequence, ordered_today = existing_orders(rows, self.run_date)
@@ -142,7 +150,9 @@ class GenerationRun:
             book.record_benefits(orders=benefits)
         for skip in plan.skips:
             _notify_skip(skip)
-        return _result(rows, plan)
+        result = _result(rows, plan)
+        result.last_key = (rows[-1].next_creation_date, rows[-1].id)
+        return result
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -240,16 +250,47 @@ def _lane_in_thread(run: GenerationRun, progress: Callable | None, lock: threadi
 
 
 def _lane(run: GenerationRun, progress: Callable | None, lock: threading.Lock) -> BatchResult:
-    pause = float(getattr(settings, "NIGHTLY_BATCH_PAUSE_SECONDS", 0) or 0)
-    total = BatchResult()
-    while True:
-        result = run.batch(exclude_ids=total.exclude_ids)
-        if result.due == 0:
-            return total
-        total.add(result)
+    def report(result: BatchResult) -> None:
         if progress is not None:
             with lock:
                 progress(result)
+
+    total, _finished = drain(run, on_batch=report)
+    return total
+
+
+def drain(
+    run: GenerationRun,
+    *,
+    exclude_ids: list[int] | None = None,
+    on_written: Callable[[BatchResult], None] | None = None,
+    on_batch: Callable[[BatchResult], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[BatchResult, bool]:
+    """One lane: claim batches until nothing is due (returns finished=True) or `stop()` says so.
+
+    The lane continues each claim after the last row it claimed; when that finds nothing it makes
+    one more pass from the start, for rows another lane had locked and then left (a retried or
+    failed batch), so a lane only reports "finished" after a pass from the start came back empty.
+    """
+    pause = float(getattr(settings, "NIGHTLY_BATCH_PAUSE_SECONDS", 0) or 0)
+    exclude = list(exclude_ids or ())
+    total = BatchResult()
+    after = None
+    while True:
+        result = run.batch(exclude_ids=exclude, after=after, on_written=on_written)
+        if result.due == 0:
+            if after is None:
+                return total, True
+            after = None
+            continue
+        total.add(result)
+        exclude.extend(result.exclude_ids)
+        after = result.last_key
+        if on_batch is not None:
+            on_batch(result)
+        if stop is not None and stop():
+            return total, False
         if pause:
             # A breather between batches for a busy database (and a seam for the crash test).
             time.sleep(pause)

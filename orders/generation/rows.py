@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models.expressions import RawSQL
 
 from subscriptions.models import Subscription, SubscriptionStatus
 
@@ -134,7 +136,11 @@ def due_queryset(run_date: date, exclude_ids: list[int] | tuple[int, ...] = ()):
 
 
 def claim_batch(
-    *, run_date: date, batch_size: int, exclude_ids: list[int] | tuple[int, ...] = ()
+    *,
+    run_date: date,
+    batch_size: int,
+    exclude_ids: list[int] | tuple[int, ...] = (),
+    after: tuple[date, int] | None = None,
 ) -> list[DueRow]:
     """Lock and read up to `batch_size` due rows with their items: two queries.
 
@@ -142,8 +148,16 @@ def claim_batch(
     concurrent runs take disjoint batches; rows changed and committed by another run meanwhile are
     re-checked by PostgreSQL against the WHERE clause before they are returned. Elsewhere (SQLite)
     select_for_update is a no-op, which is fine for one process.
+
+    `after` (the (next_creation_date, id) of the last row this lane claimed) continues the scan of
+    sub_due_idx where it stopped. Without it every claim walked the index entries of every row
+    processed so far, which stay until vacuum (and cannot even be marked dead while another lane's
+    transaction is open): batches got twice as slow by the end of a 100,000-row night.
     """
-    qs = due_queryset(run_date, exclude_ids).values_list(*_PATHS)[:batch_size]
+    qs = due_queryset(run_date, exclude_ids)
+    if after is not None:
+        qs = qs.filter(_after(after))
+    qs = qs.values_list(*_PATHS)[:batch_size]
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = _fetch_raw(qs)
@@ -162,6 +176,14 @@ def claim_batch(
         for subscription_id, product_id, quantity in cursor.fetchall():
             by_id[subscription_id].items.append((product_id, quantity))
     return rows
+
+
+def _after(key: tuple[date, int]) -> ExpressionWrapper:
+    table = Subscription._meta.db_table
+    return ExpressionWrapper(
+        RawSQL(f'("{table}"."next_creation_date", "{table}"."id") > (%s, %s)', list(key)),
+        output_field=BooleanField(),
+    )
 
 
 _JSON_AT = [i for i, (path, _attr) in enumerate(_COLUMNS) if path in ("skipped_sequences", "needs_attention")]
