@@ -223,11 +223,23 @@ def existing_orders(rows: list[DueRow], run_date: date) -> tuple[set[int], set[i
     by a run racing this one) so the batch neither fails on the unique constraint nor doubles up.
     """
     wanted: dict[int, int] = {row.id: row.next_sequence for row in rows}
-    where, params = _id_filter("subscription_id", wanted)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT subscription_id, sequence, creation_date FROM orders_order WHERE {where}", params
-        )
+        if connection.vendor == "postgresql":
+            # One index probe per subscription, whatever the statistics say: on a fresh or fast-growing
+            # orders table (no ANALYZE yet) "subscription_id = ANY(1,000 ids)" was planned as a
+            # sequential scan, 0.3 s a batch by the end of a 100,000-row night. OFFSET 0 keeps the
+            # planner from flattening the lateral subquery back into that join.
+            cursor.execute(
+                "SELECT o.subscription_id, o.sequence, o.creation_date FROM unnest(%s::bigint[]) AS s(id) "
+                "CROSS JOIN LATERAL (SELECT subscription_id, sequence, creation_date FROM orders_order "
+                "WHERE subscription_id = s.id OFFSET 0) AS o",
+                [list(wanted)],
+            )
+        else:
+            where, params = _id_filter("subscription_id", wanted)
+            cursor.execute(
+                f"SELECT subscription_id, sequence, creation_date FROM orders_order WHERE {where}", params
+            )
         found = cursor.fetchall()
     has_sequence: set[int] = set()
     ordered_today: set[int] = set()
