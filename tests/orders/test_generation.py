@@ -271,3 +271,29 @@ def test_batches_split_the_work_and_each_row_is_done_once(policy, writer) -> Non
     assert seen == [3, 3, 1]
     assert result.orders_created == 7
     assert set(Order.objects.values_list("subscription_id", flat=True)) == {s.pk for s in subs}
+
+
+def test_the_coupon_and_the_point_reservation_are_carried_over_and_recorded(policy, writer) -> None:  # noqa: ANN001
+    # given a due subscription with a ¥300 coupon for every delivery and "use all my points" (500)
+    from billing.models import Coupon, CouponRedemption, PointAccount, PointEntry
+    from billing.services.points import points_adjust
+    from subscriptions.actors import Actor
+
+    sub = SubscriptionFactory(points_reservation="all")
+    coupon = Coupon.objects.create(
+        code="TEIKI300", name="定期300円引き", kind="fixed", value=300, applies_to="all"
+    )
+    Subscription.objects.filter(pk=sub.pk).update(coupon=coupon)
+    points_adjust(customer_id=sub.customer_id, amount=500, note="付与", actor=Actor.system(), today=CREATION)
+
+    # when the night runs
+    generate_due(run_date=CREATION)
+
+    # then the order carries both, and the redemption and the point use are written with it
+    order = Order.objects.get(subscription=sub)
+    assert (order.coupon_id, order.discount_total) == (coupon.pk, 300)
+    assert order.points_used == min(500, 980 - 300 + order.shipping_fee + order.cod_fee)
+    assert order.total == 980 - 300 + order.shipping_fee + order.cod_fee - order.points_used
+    assert CouponRedemption.objects.filter(order=order, coupon=coupon, sequence=1).count() == 1
+    assert PointEntry.objects.filter(order=order, amount=-order.points_used).count() == 1
+    assert PointAccount.objects.get(customer_id=sub.customer_id).balance == 500 - order.points_used
