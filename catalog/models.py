@@ -90,7 +90,9 @@ class CoursePrice(models.Model):
         verbose_name_plural = _("回数別価格")
         ordering = ["course", "product", "from_sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["course", "product", "from_sequence"], name="course_price_unique"),
+            models.UniqueConstraint(
+                fields=["course", "product", "from_sequence"], name="course_price_unique"
+            ),
             models.CheckConstraint(condition=models.Q(from_sequence__gte=1), name="course_price_from_ge_1"),
         ]
 

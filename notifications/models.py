@@ -22,7 +22,9 @@ class Notification(models.Model):
     to_email = models.EmailField(_("宛先"))
     subject = models.CharField(_("件名"), max_length=200)
     body = models.TextField(_("本文"))
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -52,6 +52,8 @@ def _deliver(notification_id: int) -> None:
         send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
     except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the business change
         logger.warning("notification %s failed: %s", notice.key, exc)
-        Notification.objects.filter(pk=notice.pk).update(status=NotificationStatus.FAILED, error=str(exc)[:2000])
+        Notification.objects.filter(pk=notice.pk).update(
+            status=NotificationStatus.FAILED, error=str(exc)[:2000]
+        )
         return
     Notification.objects.filter(pk=notice.pk).update(status=NotificationStatus.SENT, sent_at=timezone.now())

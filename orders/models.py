@@ -56,7 +56,9 @@ class Order(models.Model):
         "subscriptions.Subscription", on_delete=models.PROTECT, related_name="orders", null=True, blank=True
     )
     sequence = models.PositiveIntegerField(_("定期回数"), null=True, blank=True)
-    status = models.CharField(_("受注状態"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    status = models.CharField(
+        _("受注状態"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW
+    )
     payment_status = models.CharField(
         _("決済状態"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
@@ -111,7 +113,9 @@ class Order(models.Model):
         ordering = ["-id"]
         constraints = [
             # Exactly one child order per delivery, whatever the code does.
-            models.UniqueConstraint(fields=["subscription", "sequence"], name="order_subscription_sequence_unique"),
+            models.UniqueConstraint(
+                fields=["subscription", "sequence"], name="order_subscription_sequence_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(subscription__isnull=True) | models.Q(sequence__isnull=False),
                 name="order_child_has_sequence",

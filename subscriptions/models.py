@@ -38,16 +38,17 @@ class ShopPolicy(models.Model):
     jp_holidays_closed = models.BooleanField(_("祝日を休業日とする"), default=True)
     # Customers may change the next delivery until this many days before its creation date.
     change_deadline_days = models.PositiveSmallIntegerField(_("変更締切（受注作成日の何日前）"), default=2)
-    reminder_days_before = models.PositiveSmallIntegerField(
-        _("事前通知（受注作成日の何日前）"), default=3
-    )
+    reminder_days_before = models.PositiveSmallIntegerField(_("事前通知（受注作成日の何日前）"), default=3)
     # How far ahead a customer may move the next delivery date.
     date_change_max_days = models.PositiveSmallIntegerField(_("お届け日変更の上限（日）"), default=60)
     stock_shortfall = models.CharField(
         _("在庫不足時"), max_length=8, choices=StockShortfallPolicy.choices, default=StockShortfallPolicy.HOLD
     )
     cycle_change_mode = models.CharField(
-        _("周期変更時"), max_length=20, choices=CycleChangeMode.choices, default=CycleChangeMode.KEEP_NEXT_DATE
+        _("周期変更時"),
+        max_length=20,
+        choices=CycleChangeMode.choices,
+        default=CycleChangeMode.KEEP_NEXT_DATE,
     )
     # My-page permissions (マイページ権限).
     allow_skip = models.BooleanField(_("スキップ"), default=True)
@@ -188,7 +189,11 @@ class Subscription(models.Model):
         "customers.Address", on_delete=models.PROTECT, related_name="subscriptions", null=True, blank=True
     )
     payment_method = models.ForeignKey(
-        "billing.PaymentMethod", on_delete=models.SET_NULL, related_name="subscriptions", null=True, blank=True
+        "billing.PaymentMethod",
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+        null=True,
+        blank=True,
     )
 
     # 定期内受注数: child orders ever created; never decreases.
@@ -270,7 +275,9 @@ class Subscription(models.Model):
 
 class SubscriptionItem(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="subscription_items")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="subscription_items"
+    )
     quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
 
     class Meta:

@@ -99,7 +99,9 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         for course_item in obj.course.items.all():
-            SubscriptionItem.objects.create(subscription=obj, product=course_item.product, quantity=course_item.quantity)
+            SubscriptionItem.objects.create(
+                subscription=obj, product=course_item.product, quantity=course_item.quantity
+            )
 
     @factory.post_generation
     def schedule(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN201, N805

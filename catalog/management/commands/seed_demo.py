@@ -14,7 +14,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument(
-            "--subscriptions", type=int, default=0, help="N 件の顧客と定期購入を追加します（scheduler.demo_data）"
+            "--subscriptions",
+            type=int,
+            default=0,
+            help="N 件の顧客と定期購入を追加します（scheduler.demo_data）",
         )
 
     def handle(self, *args, **options) -> None:
