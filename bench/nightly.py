@@ -405,7 +405,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from orders.generation import generate_due
+    from scheduler.generation import generate_due
 
     n, sample = args.subscriptions, 0 if args.no_baseline else args.baseline_sample
     started = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.models import PaymentAttemptStatus
+from orders.models import Order
 
 
 @shared_task(
@@ -41,3 +42,41 @@ def retry_subscription_payments(subscription_id: int) -> int:
     from billing.services.dunning import dunning_retry_subscription
 
     return len(dunning_retry_subscription(subscription_id=subscription_id))
+
+
+@shared_task(
+    name="billing.settle_cancelled_order",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def settle_cancelled_order(order_id: int) -> str | None:
+    """Void or refund the payment of an order that was cancelled or returned (once: the attempt and
+    refund rows make a redelivery find nothing left to do)."""
+    from billing.services.payments import payment_cancel_order
+
+    if not Order.objects.filter(pk=order_id).exists():
+        return None
+    return payment_cancel_order(order_id=order_id)
+
+
+@shared_task(
+    name="billing.capture_order",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def capture_order(order_id: int) -> str | None:
+    """売上確定 at shipment for shops that authorise first."""
+    from billing.services.payments import payment_capture_order
+
+    if not Order.objects.filter(pk=order_id).exists():
+        return None
+    attempt = payment_capture_order(order_id=order_id)
+    return attempt.status if attempt else None

@@ -22,6 +22,7 @@ from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
 
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
+from .signals import order_status_changed
 
 _TIMESTAMP_ON = {
     OrderStatus.SHIPPED: "shipped_at",
@@ -75,6 +76,7 @@ def _move(
         after={"status": status},
         note=note,
     )
+    order_status_changed.send(sender=Order, order=order, before=before, after=status, actor_user=actor_user)
 
 
 def order_set_status(*, order_id: int, status: str, actor_user: Any = None, note: str = "") -> Order:

@@ -4,7 +4,7 @@ Order matters:
 - Before generation, paused subscriptions whose resume date has come are resumed, so the order for
   a subscription resuming today is created tonight rather than tomorrow (when its date would
   already have to be moved).
-- Generation (orders.generation), in batches, in-process here or fanned out by scheduler.tasks.
+- Generation (scheduler.generation), in batches, in-process here or fanned out by scheduler.tasks.
 - After generation: charging new orders (billing adds its stage at the head of AFTER_GENERATION),
   reminders, and expiry of whatever expires (billing adds point expiry).
 
@@ -24,7 +24,7 @@ from django.conf import settings
 
 from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
-from orders.generation import BatchResult, generate_due
+from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders.generation import BatchResult, GenerationRun, count_due, drain
+from scheduler.generation import BatchResult, GenerationRun, count_due, drain
 
 from .models import NightlyRun, NightlyRunStatus
 from .pipeline import AFTER_GENERATION, BEFORE_GENERATION, run_stages

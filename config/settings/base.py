@@ -167,7 +167,7 @@ NIGHTLY_LANES = env.int("NIGHTLY_LANES", default=4)
 NIGHTLY_BATCH_PAUSE_SECONDS = env.float("NIGHTLY_BATCH_PAUSE_SECONDS", default=0)
 # "auto": COPY on PostgreSQL, bulk_create elsewhere; "copy" or "orm" to force one.
 NIGHTLY_WRITER = env("NIGHTLY_WRITER", default="auto")
-# False: each generation batch commits without waiting for the WAL flush (see orders.generation).
+# False: each generation batch commits without waiting for the WAL flush (see scheduler.generation).
 NIGHTLY_SYNCHRONOUS_COMMIT = env.bool("NIGHTLY_SYNCHRONOUS_COMMIT", default=False)
 
 LOGGING = {

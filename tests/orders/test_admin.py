@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from orders.generation import generate_due
 from orders.models import Order, OrderStatus
+from scheduler.generation import generate_due
 from tests.factories import SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

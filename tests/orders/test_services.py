@@ -9,8 +9,8 @@ import pytest
 
 from core.errors import Conflict
 from orders import services
-from orders.generation import generate_due
 from orders.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
+from scheduler.generation import generate_due
 from subscriptions.models import Subscription, SubscriptionEvent
 from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory, UserFactory
 

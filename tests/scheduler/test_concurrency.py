@@ -17,8 +17,8 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Count
 
-from orders.generation import generate_due
 from orders.models import Order
+from scheduler.generation import generate_due
 from subscriptions.models import Subscription
 from tests.factories import SubscriptionFactory
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from orders.generation import generate_due
 from orders.models import Order
+from scheduler.generation import generate_due
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.schedule import compute_next
 from subscriptions.selectors import today_in_shop

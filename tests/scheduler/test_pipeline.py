@@ -143,7 +143,7 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("tty", [True, False])
 def test_the_progress_bar_shows_only_on_a_terminal(tty: bool) -> None:
-    from orders.generation import BatchResult
+    from scheduler.generation import BatchResult
     from scheduler.management.commands.run_nightly import ProgressBar
 
     stream = _Terminal(tty)

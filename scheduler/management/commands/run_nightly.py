@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from billing.stages import simulate
-from orders.generation import BatchResult, count_due
+from scheduler.generation import BatchResult, count_due
 from scheduler.pipeline import run_pipeline
 from subscriptions.selectors import today_in_shop
 

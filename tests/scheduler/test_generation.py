@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from billing.models import PaymentMethod
-from orders.generation import generate_due
 from orders.models import Order, OrderStatus
+from scheduler.generation import generate_due
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
 from tests.factories import CourseFactory, ProductFactory, SubscriptionFactory
 
