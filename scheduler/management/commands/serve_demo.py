@@ -1,11 +1,14 @@
 """`make run`: serve the whole service on the embedded default (SQLite, tasks in-process).
 
-With no STRIPE_SECRET_KEY set, a localstripe server (a Stripe-compatible fake) is started beside the
+The nightly pipeline runs in a thread of the same process (scheduler.demo_beat): once at start and
+then daily at 02:00 shop time, as Celery beat does in production. With no STRIPE_SECRET_KEY set, a localstripe server (a Stripe-compatible fake) is started beside the
 web server and the SDK pointed at it, so the demo saves cards and charges them with no network. It
 is stopped when the demo stops.
 """
 
 from __future__ import annotations
+
+import threading
 
 from django.conf import settings
 from django.core.management import call_command
@@ -19,20 +22,30 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
+            "--no-nightly", action="store_true", help="do not run the nightly pipeline in-process"
+        )
+        parser.add_argument(
             "--stripe-port",
             type=int,
             default=0,
             help="localstripe's port when no Stripe key is set (default: free)",
         )
 
-    def handle(self, *args, host: str, port: int, stripe_port: int, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, host: str, port: int, stripe_port: int, no_nightly: bool, **options) -> None:  # noqa: ANN002, ANN003
         server = None
         if not settings.STRIPE_SECRET_KEY:
             server = self._start_localstripe(host, port, stripe_port)
+        stop_beat = threading.Event()
+        if not no_nightly:
+            from scheduler.demo_beat import start_demo_beat
+
+            start_demo_beat(stop_beat)
+            self.stdout.write("nightly run: in-process, at start and daily at 02:00 shop time")
         try:
             self.stdout.write(f"Serving on http://{host}:{port}/ (admin: /admin/, my page: /mypage/)")
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
+            stop_beat.set()
             if server is not None:
                 from billing.localstripe_server import stop_localstripe
 
