@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import Course, CourseCycle, CourseItem, CoursePrice, Product
 from customers.models import Address, Customer
-from subscriptions.models import ShopPolicy, Subscription, SubscriptionItem
-from subscriptions.schedule import compute_next
+from subscriptions.models import Subscription, SubscriptionItem
+from subscriptions.services import subscription_recompute_next
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -105,18 +105,6 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def schedule(obj, create, extracted, **kwargs):  # noqa: ANN001, ANN201, N805
-        policy = ShopPolicy.current()
-        nxt = compute_next(
-            obj.cycle,
-            anchor_date=obj.anchor_date,
-            anchor_sequence=obj.anchor_sequence,
-            from_sequence=obj.next_sequence,
-            skipped=obj.skipped,
-            calendar=policy.business_calendar(),
-            lead_days=policy.lead_days,
-        )
-        obj.next_sequence = nxt.sequence
-        obj.next_delivery_date = nxt.delivery_date
-        obj.next_creation_date = nxt.creation_date
+        subscription_recompute_next(obj)
         if create:
             obj.save(update_fields=["next_sequence", "next_delivery_date", "next_creation_date"])
