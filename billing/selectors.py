@@ -10,7 +10,7 @@ records what it used with `record_benefits` before committing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -103,88 +103,264 @@ class _CouponState:
     remaining: int | None  # total uses left; None: no cap
 
 
+class PricingCatalog:
+    """The rarely-changing part of pricing: the billing policy, shipping and COD fees, products with
+    their course, sale, tier and group prices, and the bulk discounts.
+
+    `PricingCatalog.load(on=…)` reads all of it, for every product, course and group, in a fixed
+    number of queries. The nightly run loads one per run (per lane step under Celery) and gives it
+    to every batch's `PricingBook.load(…, catalog=…)`: the run prices with the catalogue as it was
+    when the run started, so a price, fee or discount edited during the run applies from the next
+    run. What may change between batches and must not be overspent (customers, coupons and their
+    counts, point balances) is still read per batch, under lock.
+
+    Once loaded only its memos change (ProductPrices and priced orders, both pure functions of
+    the catalogue and their key), so lanes in threads may share one.
+    """
+
+    # Priced orders remembered per catalogue; beyond this many distinct inputs the memo starts
+    # afresh, so memory stays flat whatever the number of subscriptions.
+    MEMO_LIMIT = 10_000
+
+    def __init__(self, *, on: date, policy: BillingPolicy, group_ids: set[int] | None) -> None:
+        self.on = on
+        self.policy = policy
+        self.shipping = shipping_terms(policy)
+        self.rounding = policy.tax_rounding
+        # None: every group's prices are loaded (a run-wide catalogue); else only these groups'.
+        self.group_ids = group_ids
+        # product id -> (sku, name, tax_rate, list price)
+        self.products: dict[int, tuple[str, str, int, int]] = {}
+        self.course_prices: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self.sale: dict[int, int] = {}
+        self.tiers: dict[int, tuple[tuple[int, int], ...]] = {}
+        self.group_prices: dict[tuple[int, int], int] = {}
+        self.bulk: dict[int | None, list[BulkDiscountRule]] = defaultdict(list)
+        self._bulk_for: dict[int, tuple[BulkDiscountRule, ...]] = {}
+        self._prices: dict[tuple[int, int, int | None], ProductPrices] = {}
+        self.priced: dict[tuple, PricedOrder] = {}
+
+    @classmethod
+    def load(cls, *, on: date) -> PricingCatalog:
+        """The whole catalogue as of business date `on`: seven queries whatever its size."""
+        catalog = cls(on=on, policy=BillingPolicy.current(), group_ids=None)
+        catalog._load_products(None)
+        catalog._load_course_prices(CoursePrice.objects.all())
+        catalog._load_bulk(BulkDiscount.objects.filter(is_active=True))
+        return catalog
+
+    @classmethod
+    def for_batch(
+        cls, *, on: date, product_filter: Q, course_ids: set[int], group_ids: set[int]
+    ) -> PricingCatalog:
+        """Only what one batch of subscriptions needs (a my-page list, an admin preview)."""
+        catalog = cls(on=on, policy=BillingPolicy.current(), group_ids=group_ids)
+        catalog._load_products(product_filter)
+        catalog._load_course_prices(CoursePrice.objects.filter(course_id__in=course_ids))
+        catalog._load_bulk(
+            BulkDiscount.objects.filter(Q(course__isnull=True) | Q(course_id__in=course_ids), is_active=True)
+        )
+        return catalog
+
+    def _load_products(self, product_filter: Q | None) -> None:
+        products = Product.objects.all() if product_filter is None else Product.objects.filter(product_filter)
+        loaded = {
+            pk: (sku, name, tax_rate, price)
+            for pk, sku, name, tax_rate, price in products.distinct().values_list(
+                "pk", "sku", "name", "tax_rate", "price"
+            )
+        }
+        if not loaded:
+            return
+        self.products.update(loaded)
+        scoped = product_filter is not None
+        product_ids = list(loaded)
+
+        def of_products(qs):  # noqa: ANN001, ANN202
+            return qs.filter(product_id__in=product_ids) if scoped else qs
+
+        active_sales = of_products(ProductSalePrice.objects.filter(starts_on__lte=self.on)).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=self.on)
+        )
+        for product_id, unit_price in active_sales.values_list("product_id", "unit_price"):
+            self.sale[product_id] = min(unit_price, self.sale.get(product_id, unit_price))
+        for product_id, min_quantity, unit_price in (
+            of_products(QuantityTier.objects.all())
+            .order_by("min_quantity")
+            .values_list("product_id", "min_quantity", "unit_price")
+        ):
+            self.tiers[product_id] = (*self.tiers.get(product_id, ()), (min_quantity, unit_price))
+        if self.group_ids is not None and not self.group_ids:
+            return
+        group_prices = of_products(GroupPrice.objects.all())
+        if self.group_ids is not None:
+            group_prices = group_prices.filter(group_id__in=self.group_ids)
+        for group_id, product_id, unit_price in group_prices.values_list(
+            "group_id", "product_id", "unit_price"
+        ):
+            self.group_prices[(group_id, product_id)] = unit_price
+
+    def _load_course_prices(self, qs) -> None:  # noqa: ANN001
+        for course_id, product_id, from_sequence, unit_price in qs.order_by("from_sequence").values_list(
+            "course_id", "product_id", "from_sequence", "unit_price"
+        ):
+            key = (course_id, product_id)
+            self.course_prices[key] = (*self.course_prices.get(key, ()), (from_sequence, unit_price))
+
+    def _load_bulk(self, qs) -> None:  # noqa: ANN001
+        for course_id, min_quantity, kind, value in qs.values_list(
+            "course_id", "min_quantity", "kind", "value"
+        ):
+            self.bulk[course_id].append(BulkDiscountRule(min_quantity, kind, value))
+
+    def bulk_rules(self, course_id: int) -> tuple[BulkDiscountRule, ...]:
+        rules = self._bulk_for.get(course_id)
+        if rules is None:
+            rules = self._bulk_for[course_id] = (*self.bulk.get(None, ()), *self.bulk.get(course_id, ()))
+        return rules
+
+    def product_prices(self, *, product_id: int, course_id: int, group_id: int | None) -> ProductPrices:
+        key = (product_id, course_id, group_id)
+        cached = self._prices.get(key)
+        if cached is not None:
+            return cached
+        if product_id not in self.products:
+            # An item outside the subscription and its course (e.g. an admin adding a product), or a
+            # product created after a run-wide catalogue was loaded: one extra lookup rather than a
+            # wrong price. (Idempotent, so harmless even when two threads do it at once.)
+            self._load_products(Q(pk=product_id))
+        sku, name, tax_rate, list_price = self.products[product_id]
+        prices = ProductPrices(
+            product_id=product_id,
+            sku=sku,
+            name=name,
+            tax_rate=tax_rate,
+            list_price=list_price,
+            course_prices=self.course_prices.get((course_id, product_id), ()),
+            sale_price=self.sale.get(product_id),
+            tiers=self.tiers.get(product_id, ()),
+            group_price=self.group_prices.get((group_id, product_id)) if group_id else None,
+        )
+        self._prices[key] = prices
+        return prices
+
+    def price(
+        self,
+        *,
+        items: list[tuple[int, int]],
+        course_id: int,
+        group_id: int | None,
+        sequence: int,
+        payment_kind: str,
+        prefecture: str,
+        remote_island: bool,
+        coupon: CouponTerms | None,
+        points_requested: int,
+    ) -> PricedOrder:
+        """price_order on this catalogue, remembered: price_order is pure and, given the catalogue,
+        these arguments are all it depends on, so subscriptions of the same course, items, sequence,
+        group, prefecture and payment kind share one PricedOrder (frozen; treat its tax_summary as
+        read-only too)."""
+        key = (
+            tuple(items), course_id, group_id, sequence, payment_kind, prefecture, remote_island, coupon,
+            points_requested,
+        )  # fmt: skip
+        priced = self.priced.get(key)
+        if priced is not None:
+            return priced
+        priced = price_order(
+            items=[
+                (self.product_prices(product_id=pid, course_id=course_id, group_id=group_id), qty)
+                for pid, qty in items
+            ],
+            sequence=sequence,
+            shipping=self.shipping,
+            prefecture=prefecture,
+            remote_island=remote_island,
+            payment_kind=payment_kind,
+            bulk_rules=self.bulk_rules(course_id),
+            coupon=coupon,
+            points_requested=points_requested,
+            rounding=self.rounding,
+        )
+        if len(self.priced) >= self.MEMO_LIMIT:
+            self.priced.clear()
+        self.priced[key] = priced
+        return priced
+
+
 class PricingBook:
     """Prices for a batch of subscriptions as of business date `on`. Not shared between threads."""
 
     def __init__(self) -> None:
         self.on: date
-        self.policy: BillingPolicy
-        self.shipping: ShippingTerms
-        self._products: dict[int, Product] = {}
-        self._course_prices: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
-        self._sale: dict[int, int] = {}
-        self._tiers: dict[int, tuple[tuple[int, int], ...]] = {}
-        self._group_prices: dict[tuple[int, int], int] = {}
-        self._bulk: dict[int | None, list[BulkDiscountRule]] = defaultdict(list)
+        self.catalog: PricingCatalog
         self._customers: dict[int, tuple[int | None, bool]] = {}
         self._coupons: dict[int, _CouponState] = {}
         self._customer_uses: dict[tuple[int, int], int] = {}
         self._points: dict[int, int] = {}
-        self._prices_cache: dict[tuple[int, int, int | None], ProductPrices] = {}
+        self._coupon_terms: dict[tuple[int, str | None], CouponTerms] = {}
+
+    @property
+    def policy(self) -> BillingPolicy:
+        return self.catalog.policy
+
+    @property
+    def shipping(self) -> ShippingTerms:
+        return self.catalog.shipping
 
     @classmethod
-    def load(cls, *, subscriptions: Sequence, on: date) -> PricingBook:
-        """Everything the batch needs, in a fixed number of queries whatever the batch size."""
+    def load(
+        cls,
+        *,
+        subscriptions: Sequence,
+        on: date,
+        catalog: PricingCatalog | None = None,
+        customers: Mapping[int, tuple[int | None, bool]] | None = None,
+    ) -> PricingBook:
+        """Everything the batch needs, in a fixed number of queries whatever the batch size.
+
+        `catalog`: a run-wide PricingCatalog loaded for the same date, reused instead of reading the
+        batch's products and prices again (its prices are those of when it was loaded).
+        `customers`: customer id -> (group id, is member) when the caller has just read them in the
+        same transaction (the nightly claim joins them), saving the customer query.
+        """
+        if catalog is not None and catalog.on != on:
+            raise ValueError(f"the catalogue was loaded for {catalog.on}, not {on}")
         book = cls()
         book.on = on
-        book.policy = BillingPolicy.current()
-        book.shipping = shipping_terms(book.policy)
-        subscription_ids = [s.pk for s in subscriptions]
-        course_ids = {s.course_id for s in subscriptions}
         customer_ids = {s.customer_id for s in subscriptions}
-        book._customers = {
-            pk: (group_id, is_member)
-            for pk, group_id, is_member in Customer.objects.filter(pk__in=customer_ids).values_list(
-                "pk", "group_id", "is_member"
-            )
-        }
-        from catalog.models import CourseItem
-        from subscriptions.models import SubscriptionItem
+        if customers is not None:
+            book._customers = {pk: customers[pk] for pk in customer_ids}
+        else:
+            book._customers = {
+                pk: (group_id, is_member)
+                for pk, group_id, is_member in Customer.objects.filter(pk__in=customer_ids).values_list(
+                    "pk", "group_id", "is_member"
+                )
+            }
+        if catalog is None:
+            from catalog.models import CourseItem
+            from subscriptions.models import SubscriptionItem
 
-        # Two indexed subqueries: one OR across both joins made PostgreSQL scan every subscription
-        # item per batch (h3, measured with bench/nightly.py: 17 ms at 12k rows, growing with N).
-        product_filter = Q(
-            pk__in=SubscriptionItem.objects.filter(subscription_id__in=subscription_ids).values("product_id")
-        ) | Q(pk__in=CourseItem.objects.filter(course_id__in=course_ids).values("product_id"))
-        book._load_products(product_filter)
-        for course_id, product_id, from_sequence, unit_price in (
-            CoursePrice.objects.filter(course_id__in=course_ids)
-            .order_by("from_sequence")
-            .values_list("course_id", "product_id", "from_sequence", "unit_price")
-        ):
-            key = (course_id, product_id)
-            book._course_prices[key] = (*book._course_prices.get(key, ()), (from_sequence, unit_price))
-        for rule in BulkDiscount.objects.filter(
-            Q(course__isnull=True) | Q(course_id__in=course_ids), is_active=True
-        ):
-            book._bulk[rule.course_id].append(BulkDiscountRule(rule.min_quantity, rule.kind, rule.value))
+            course_ids = {s.course_id for s in subscriptions}
+            # Two indexed subqueries: one OR across both joins made PostgreSQL scan every subscription
+            # item per batch (h3, measured with bench/nightly.py: 17 ms at 12k rows, growing with N).
+            product_filter = Q(
+                pk__in=SubscriptionItem.objects.filter(
+                    subscription_id__in=[s.pk for s in subscriptions]
+                ).values("product_id")
+            ) | Q(pk__in=CourseItem.objects.filter(course_id__in=course_ids).values("product_id"))
+            catalog = PricingCatalog.for_batch(
+                on=on,
+                product_filter=product_filter,
+                course_ids=course_ids,
+                group_ids={group_id for group_id, _member in book._customers.values() if group_id},
+            )
+        book.catalog = catalog
         book._load_coupons([s for s in subscriptions if s.coupon_id], on)
         book._load_points(subscriptions)
         return book
-
-    def _load_products(self, product_filter: Q) -> None:
-        loaded = {p.pk: p for p in Product.objects.filter(product_filter).distinct()}
-        self._products.update(loaded)
-        product_ids = set(loaded)
-        if not product_ids:
-            return
-        groups = {group_id for group_id, _member in self._customers.values() if group_id}
-        active_sales = ProductSalePrice.objects.filter(
-            product_id__in=product_ids, starts_on__lte=self.on
-        ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=self.on))
-        for product_id, unit_price in active_sales.values_list("product_id", "unit_price"):
-            self._sale[product_id] = min(unit_price, self._sale.get(product_id, unit_price))
-        for product_id, min_quantity, unit_price in (
-            QuantityTier.objects.filter(product_id__in=product_ids)
-            .order_by("min_quantity")
-            .values_list("product_id", "min_quantity", "unit_price")
-        ):
-            self._tiers[product_id] = (*self._tiers.get(product_id, ()), (min_quantity, unit_price))
-        if groups:
-            for group_id, product_id, unit_price in GroupPrice.objects.filter(
-                product_id__in=product_ids, group_id__in=groups
-            ).values_list("group_id", "product_id", "unit_price"):
-                self._group_prices[(group_id, product_id)] = unit_price
 
     def _load_coupons(self, with_coupon: Sequence, on: date) -> None:
         coupon_ids = sorted({s.coupon_id for s in with_coupon})
@@ -229,28 +405,7 @@ class PricingBook:
         self._points = dict(accounts.values_list("customer_id", "balance"))
 
     def product_prices(self, *, product_id: int, course_id: int, group_id: int | None) -> ProductPrices:
-        key = (product_id, course_id, group_id)
-        cached = self._prices_cache.get(key)
-        if cached is not None:
-            return cached
-        if product_id not in self._products:
-            # An item outside the subscription and its course (e.g. an admin adding a product):
-            # one extra lookup rather than a wrong price.
-            self._load_products(Q(pk=product_id))
-        product = self._products[product_id]
-        prices = ProductPrices(
-            product_id=product.pk,
-            sku=product.sku,
-            name=product.name,
-            tax_rate=product.tax_rate,
-            list_price=product.price,
-            course_prices=self._course_prices.get((course_id, product_id), ()),
-            sale_price=self._sale.get(product_id),
-            tiers=self._tiers.get(product_id, ()),
-            group_price=self._group_prices.get((group_id, product_id)) if group_id else None,
-        )
-        self._prices_cache[key] = prices
-        return prices
+        return self.catalog.product_prices(product_id=product_id, course_id=course_id, group_id=group_id)
 
     def _coupon_for(self, subscription) -> CouponTerms | None:  # noqa: ANN001
         state = self._coupons.get(subscription.coupon_id) if subscription.coupon_id else None
@@ -264,7 +419,11 @@ class PricingBook:
         limit = coupon.max_uses_per_customer
         if refusal is None and limit is not None and used_by_customer >= limit:
             refusal = "coupon_limit_reached"
-        return coupon_terms(coupon, refusal=refusal)
+        key = (coupon.pk, refusal)
+        terms = self._coupon_terms.get(key)
+        if terms is None:
+            terms = self._coupon_terms[key] = coupon_terms(coupon, refusal=refusal)
+        return terms
 
     def _points_requested(self, subscription) -> int:  # noqa: ANN001
         reservation = subscription.points_reservation
@@ -287,22 +446,16 @@ class PricingBook:
     ) -> PricedOrder:
         """Price one order of the batch. Coupon uses and points it takes are held back from later
         orders of the same book, so a batch never promises more than the caps or balances allow."""
-        group_id = self._customers.get(subscription.customer_id, (None, False))[0]
-        priced_items = [
-            (self.product_prices(product_id=pid, course_id=subscription.course_id, group_id=group_id), qty)
-            for pid, qty in items
-        ]
-        priced = price_order(
-            items=priced_items,
+        priced = self.catalog.price(
+            items=items,
+            course_id=subscription.course_id,
+            group_id=self._customers.get(subscription.customer_id, (None, False))[0],
             sequence=price_sequence,
-            shipping=self.shipping,
+            payment_kind=payment_kind,
             prefecture=address_prefecture,
             remote_island=remote_island,
-            payment_kind=payment_kind,
-            bulk_rules=(*self._bulk.get(None, ()), *self._bulk.get(subscription.course_id, ())),
             coupon=self._coupon_for(subscription),
             points_requested=self._points_requested(subscription),
-            rounding=self.policy.tax_rounding,
         )
         if priced.coupon_id is not None:
             state = self._coupons[priced.coupon_id]

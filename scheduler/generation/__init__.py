@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from billing.selectors import PricingBook
+from billing.selectors import PricingBook, PricingCatalog
 from catalog.models import Product
 from customers.models import Customer
 from notifications.services import notification_send
@@ -86,7 +86,14 @@ class BatchResult:
 
 
 class GenerationRun:
-    """What stays the same for every batch of one run date: the policy, calendar and memo."""
+    """What stays the same for every batch of one run date: the policy, calendar, memo and catalogue.
+
+    The pricing catalogue (billing policy, fees, products and their prices, bulk discounts) is read
+    once here and shared by every batch and lane of this run: the run prices with the catalogue as
+    it was when the run started (under Celery, when the lane step started), so a price edited
+    mid-run applies from the next run. Customers, coupons with their use counts and point balances
+    are still read, and locked, per batch.
+    """
 
     def __init__(self, run_date: date, *, batch_size: int | None = None) -> None:
         policy = ShopPolicy.current()
@@ -96,6 +103,7 @@ class GenerationRun:
         self.shortfall_policy = policy.stock_shortfall
         self.memo = ScheduleMemo(calendar, policy.lead_days)
         self.earliest_delivery = calendar.earliest_delivery(run_date, policy.lead_days)
+        self.catalog = PricingCatalog.load(on=run_date)
 
     def batch(
         self,
@@ -130,7 +138,13 @@ class GenerationRun:
             return BatchResult()
         has_sequence, ordered_today = existing_orders(rows, self.run_date)
         to_price = [row for row in rows if row.id not in has_sequence and row.id not in ordered_today]
-        book = PricingBook.load(subscriptions=to_price, on=self.run_date)
+        book = PricingBook.load(
+            subscriptions=to_price,
+            on=self.run_date,
+            catalog=self.catalog,
+            # Read by the claim in this transaction (joined from the customer row): no second query.
+            customers={row.customer_id: (row.customer_group_id, row.customer_is_member) for row in to_price},
+        )
         ctx = PlanContext(
             run_date=self.run_date,
             earliest_delivery=self.earliest_delivery,
