@@ -21,8 +21,8 @@ from core.errors import DomainError
 from customers.models import Customer
 from subscriptions.models import CancelReason, PointsReservation, ShopPolicy, Subscription, TimeSlot
 
+from . import display, selectors, services
 from . import forms as mypage_forms
-from . import selectors, services
 from .actions import ACTIONS, action_form, action_run
 
 
@@ -98,7 +98,14 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "customer": customer,
         "subscription": subscription,
         "state": state,
-        "timeline": selectors.timeline(subscription=subscription),
+        "urls": display.subscription_urls(subscription.pk),
+        "timeline_rows": [
+            (display.local_ymd_hm(event.created_at), event.label, event.get_actor_kind_display())
+            for event in selectors.timeline(subscription=subscription)
+        ],
+        "upcoming_rows": [
+            (row.sequence, display.ymd_dow(row.delivery_date), row.skipped) for row in state.upcoming
+        ],
         "price": selectors.next_order_prices(subscriptions=[subscription]).get(subscription.pk),
         "points_balance": selectors.points_balance(customer=customer),
         "stripe_js_url": stripe_js_url(),
@@ -110,7 +117,12 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "payment_methods": choices.payment_methods,
     }
     if "change-date" in allowed:
-        context["date_window"] = selectors.next_date_window(subscription=subscription, policy=policy)
+        window = selectors.next_date_window(subscription=subscription, policy=policy)
+        context["date_window"] = window
+        if window is not None:
+            context["date_suggestions"] = [
+                (day.isoformat(), display.md_dow(day)) for day in window.suggestions()
+            ]
     if "change-cycle" in allowed:
         context["cycles"] = [
             (cycle.pk, str(cycle), _same_cycle(cycle, subscription))

@@ -1,0 +1,66 @@
+"""Dates, times and URLs for the subscription page, formatted in Python once per page.
+
+The page used Django's `date` filter and `{% url %}` about fifty times per render; formatting here
+gives the same text for a fraction of the cost (the page's budget is a p95 of 50 ms under load).
+The weekday abbreviations are Django's own (django.utils.dates), so they follow the language.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+
+# Names of the subscription actions whose URL the page shows (mypage.urls "action").
+PAGE_ACTIONS = (
+    "skip",
+    "unskip",
+    "change-date",
+    "change-cycle",
+    "time-slot",
+    "quantities",
+    "points",
+    "coupon-apply",
+    "coupon-remove",
+    "address",
+    "payment-method",
+    "pause",
+    "resume",
+    "restart",
+)
+_PLACEHOLDER = "action-name-placeholder"
+
+
+def ymd_dow(day: date) -> str:
+    """2025/04/07 (月) — what `|date:"Y/m/d (D)"` renders."""
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d} ({WEEKDAYS_ABBR[day.weekday()]})"
+
+
+def md_dow(day: date) -> str:
+    """4/7 (月) — what `|date:"n/j (D)"` renders."""
+    return f"{day.month}/{day.day} ({WEEKDAYS_ABBR[day.weekday()]})"
+
+
+def local_ymd_hm(moment: datetime) -> str:
+    """2025/04/07 09:05 in the current time zone — what `|date:"Y/m/d H:i"` renders."""
+    local = timezone.localtime(moment)
+    return f"{local.year:04d}/{local.month:02d}/{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+
+def subscription_urls(subscription_id: int) -> dict[str, str]:
+    """The page's form targets and links, keyed by action name with '_' for '-'.
+
+    One reverse() for all the actions (the action name is the last path segment) instead of one
+    `{% url %}` per form."""
+    pattern = reverse(
+        "mypage:action", kwargs={"subscription_id": subscription_id, "action_name": _PLACEHOLDER}
+    )
+    urls = {name.replace("-", "_"): pattern.replace(_PLACEHOLDER, name) for name in PAGE_ACTIONS}
+    urls["cancel"] = reverse("mypage:subscription-cancel", args=[subscription_id])
+    urls["address_add"] = reverse("mypage:address-add", args=[subscription_id])
+    urls["card_add"] = reverse("mypage:card-add", args=[subscription_id])
+    urls["card_setup_intent"] = reverse("mypage:card-setup-intent")
+    urls["home"] = reverse("mypage:home")
+    return urls
