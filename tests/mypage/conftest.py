@@ -13,12 +13,15 @@ from tests.factories import CustomerFactory, SubscriptionFactory
 
 @pytest.fixture(autouse=True)
 def _fresh_policy_copy():
-    """Each test starts without the process's cached shop policy (tests also change it with update())."""
-    from mypage.selectors import policy_forget
+    """Each test starts without the process's cached shop policy and pricing catalogue (tests also
+    change them with update(), and roll their rows back)."""
+    from mypage.selectors import policy_forget, pricing_forget
 
     policy_forget()
+    pricing_forget()
     yield
     policy_forget()
+    pricing_forget()
 
 
 @pytest.fixture

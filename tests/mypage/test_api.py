@@ -31,7 +31,7 @@ def test_list_has_items_next_delivery_deadline_actions_upcoming(
     for _ in range(3):
         SubscriptionFactory(customer=customer, anchor_date=subscription.anchor_date)
     api.get("/api/mypage/subscriptions/")  # the first view loads the shop policy into the process
-    with django_assert_max_num_queries(15):  # 6 + billing's PricingBook (9) for all the subscriptions
+    with django_assert_max_num_queries(5):  # pricing from the process's cached catalogue: no query
         response = api.get("/api/mypage/subscriptions/")
     data = response.json()
     assert response.status_code == 200 and len(data) == 4

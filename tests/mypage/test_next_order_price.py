@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from billing.models import BillingPolicy, CodFee, Coupon, PaymentMethod
 from billing.services.points import points_adjust
+from catalog.models import CoursePrice
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.factories import CourseFactory, SubscriptionFactory
@@ -118,6 +119,7 @@ def test_home_prices_each_subscription_with_a_fixed_number_of_queries(
     ]
     Subscription.objects.filter(pk=others[0].pk).update(cycle_count=3, next_sequence=4, coupon=_coupon())
     Subscription.objects.filter(pk=others[2].pk).update(status=SubscriptionStatus.PAUSED)
+    logged_in.get("/mypage/")  # the process loads the catalogue again: new products, another date
     # when the home page is shown, then the count did not grow with the subscriptions
     # (coupon loading adds its three queries once, whatever the number of coupons)
     with django_assert_num_queries(one + 3):
@@ -139,6 +141,7 @@ def test_api_detail_and_list_carry_the_next_order(
     Subscription.objects.filter(pk=second.pk).update(
         cycle_count=1, next_sequence=2, coupon=_coupon(applies_to="sequences", sequences=[3])
     )
+    api.get("/api/mypage/subscriptions/")  # the process loads the catalogue for the earlier date
     # when
     detail = api.get(f"/api/mypage/subscriptions/{subscription.pk}/").json()["next_order"]
     with django_assert_num_queries(alone + 3):  # + the coupon, its uses and the customer's uses
@@ -163,3 +166,39 @@ def _count_queries(client, url: str) -> int:
 def test_a_paused_subscription_has_no_next_order(api, subscription):
     Subscription.objects.filter(pk=subscription.pk).update(status=SubscriptionStatus.PAUSED)
     assert api.get(f"/api/mypage/subscriptions/{subscription.pk}/").json()["next_order"] is None
+
+
+def test_the_page_prices_from_the_cached_catalogue_and_a_price_change_shows_at_once(
+    logged_in, subscription, django_assert_num_queries
+):
+    # given a page that has loaded the shop's pricing catalogue into the process
+    assert _total(_price_box(_detail(logged_in, subscription), subscription)) == "¥980"
+    # when it is shown again, then pricing reads nothing (no catalogue, customer, coupon or points)
+    with CaptureQueriesContext(connection) as captured:
+        _detail(logged_in, subscription)
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    for table in ("catalog_product", "catalog_courseprice", "billing_billingpolicy", "customers_customer"):
+        assert f'FROM "{table}"' not in read
+    # when the first delivery's course price is edited (a save, as in the admin)
+    price = CoursePrice.objects.get(course=subscription.course, from_sequence=1)
+    price.unit_price = 1280
+    price.save()
+    # then the next page shows the new price at once
+    assert _total(_price_box(_detail(logged_in, subscription), subscription)) == "¥1,280"
+    # and so does a shipping fee edited in the billing policy
+    policy = BillingPolicy.current()
+    policy.shipping_base_fee, policy.shipping_free_from = 550, None
+    policy.save()
+    assert _total(_price_box(_detail(logged_in, subscription), subscription)) == "¥1,830"
+
+
+def test_a_catalogue_edit_without_signals_shows_within_the_maximum_age(logged_in, subscription, monkeypatch):
+    from mypage import selectors
+
+    assert _total(_price_box(_detail(logged_in, subscription), subscription)) == "¥980"
+    # given a bulk update that sends no signal
+    CoursePrice.objects.filter(course=subscription.course, from_sequence=1).update(unit_price=1080)
+    # when the catalogue is older than its maximum age
+    monkeypatch.setattr(selectors, "PRICING_MAX_AGE", 0.0)
+    # then the page prices with the new row
+    assert _total(_price_box(_detail(logged_in, subscription), subscription)) == "¥1,080"

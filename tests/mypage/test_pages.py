@@ -90,8 +90,8 @@ def test_home_query_count_does_not_grow_with_rows(
         _order(customer, subscription, sequence)
     logged_in.get("/mypage/")  # the first view loads the shop policy into the process
     # session, user, customer, subscriptions + items, orders + lines, points, and the next orders'
-    # prices (billing's PricingBook: 9 queries for all the subscriptions together)
-    with django_assert_max_num_queries(17):
+    # prices (billing's PricingBook from the process's cached catalogue: no query)
+    with django_assert_max_num_queries(8):
         response = logged_in.get("/mypage/")
     assert response.status_code == 200
 
@@ -100,9 +100,9 @@ def test_subscription_page_shows_actions_upcoming_and_timeline(
     logged_in, subscription, django_assert_max_num_queries
 ):
     logged_in.get(_detail_url(subscription))  # the first view loads the shop policy into the process
-    # session, user, subscription with customer and points + items, timeline, cycles, addresses,
-    # payment methods, and the next order's price (billing's PricingBook: 9 queries)
-    with django_assert_max_num_queries(17):
+    # session, user, subscription with customer and points + items, addresses, payment methods,
+    # timeline, cycles; the next order's price comes from the process's cached pricing catalogue
+    with django_assert_max_num_queries(8):
         response = logged_in.get(_detail_url(subscription))
     body = response.content.decode()
     assert response.status_code == 200
