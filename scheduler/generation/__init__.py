@@ -129,8 +129,8 @@ class GenerationRun:
     def _batch_in_transaction(
         self, exclude_ids: list[int] | tuple[int, ...], after: tuple[date, int] | None
     ) -> BatchResult:
-        if not settings.NIGHTLY_SYNCHRONOUS_COMMIT and connection.vendor == "postgresql":
-            _commit_without_waiting_for_disk()
+        if connection.vendor == "postgresql":
+            _batch_settings()
         rows = claim_batch(
             run_date=self.run_date, batch_size=self.batch_size, exclude_ids=exclude_ids, after=after
         )
@@ -169,19 +169,27 @@ class GenerationRun:
         return result
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """Asynchronous commit for this batch's transaction only (SET LOCAL).
+def _batch_settings() -> None:
+    """SET LOCAL (this batch's transaction only): no JIT, and asynchronous commit.
 
-    On a busy disk the WAL flush at commit took longer than the whole batch (1-3 s against
-    0.2-0.3 s, bench/nightly.py). What asynchronous commit risks is losing the last few hundred
+    JIT: the orders table grows by a batch at a time with no ANALYZE in between, so the planner's
+    guess for the existing-orders probe grew past jit_above_cost and PostgreSQL spent 10-12 ms a
+    batch compiling a 1.5 ms query (auto_explain on bench/nightly.py, from about 40,000 orders on).
+    Nothing in a batch runs long enough for JIT to pay off.
+
+    Asynchronous commit: on a busy disk the WAL flush at commit took longer than the whole batch
+    (1-3 s against 0.2-0.3 s, bench/nightly.py). What it risks is losing the last few hundred
     milliseconds of commits if the PostgreSQL server itself crashes, never a half-written batch:
     the orders and the schedule advance are in the same transaction, so a lost batch is simply due
     again and the next run creates it. Anything that acts on the orders outside the database
     (charging writes its payment attempt row first) commits synchronously, which flushes all the
     WAL before it, these batches included. NIGHTLY_SYNCHRONOUS_COMMIT=True turns this off.
     """
+    sql = "SET LOCAL jit = off"
+    if not settings.NIGHTLY_SYNCHRONOUS_COMMIT:
+        sql += "; SET LOCAL synchronous_commit TO OFF"
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(sql)
 
 
 def _read_stock(rows: list[DueRow]) -> dict[int, int]:
