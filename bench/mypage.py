@@ -254,6 +254,21 @@ def _server_cpu_seconds(server: subprocess.Popen) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu_seconds(database: str) -> float:
+    """User + system CPU of the PostgreSQL backends serving `database` (their process title names it)."""
+    ticks = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {database} " not in title:
+                continue
+            fields = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _run(port: int, sessions: list[tuple[str, int]], template: str, seconds: float, requests: int) -> dict:
     lock = threading.Lock()
     budget = [requests]
@@ -289,6 +304,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/teiki_bench_mypage")
     env = _env(url)
     os.environ.update(env)
+    database = urlparse(url).path.lstrip("/")
     if args.reuse:
         sessions = _reuse(args.clients)
     else:
@@ -305,9 +321,17 @@ def main() -> None:
         for name, template in scenarios.items():
             _run(port, sessions, template, seconds=3, requests=200)  # warm-up: connections, caches
             cpu = _server_cpu_seconds(server)
+            database_cpu = _database_cpu_seconds(database)
+            client_cpu = time.process_time()
             figures[name] = _run(port, sessions, template, args.seconds, args.requests)
+            client_cpu = time.process_time() - client_cpu
             cpu = _server_cpu_seconds(server) - cpu
-            figures[name]["server_cpu_ms_per_request"] = round(1000 * cpu / figures[name]["requests"], 1)
+            database_cpu = _database_cpu_seconds(database) - database_cpu
+            done = figures[name]["requests"]
+            figures[name]["server_cpu_ms_per_request"] = round(1000 * cpu / done, 1)
+            # The other two users of the same cores: PostgreSQL and this load generator.
+            figures[name]["database_cpu_ms_per_request"] = round(1000 * database_cpu / done, 1)
+            figures[name]["client_cpu_ms_per_request"] = round(1000 * client_cpu / done, 1)
             print(f"{name}: {figures[name]}", flush=True)
     finally:
         _stop(server)
