@@ -48,6 +48,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--worker-class", default="gthread", help="gthread (keep-alive) or sync (one request per connection)"
     )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause per client between requests (0: closed loop, every client always waiting on the server)",
+    )
     parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
     parser.add_argument("--reuse", action="store_true", help="load against the data of an earlier run")
     return parser.parse_args()
@@ -220,7 +226,14 @@ def _stop(server: subprocess.Popen) -> None:
 
 
 def _client(
-    port: int, session: str, path: str, stop_at: float, budget: list[int], lock, out: list[float]
+    port: int,
+    session: str,
+    path: str,
+    stop_at: float,
+    budget: list[int],
+    lock,  # noqa: ANN001
+    out: list[float],
+    think: float = 0.0,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Cookie": f"sessionid={session}", "Accept-Language": "ja"}
@@ -237,6 +250,8 @@ def _client(
         if response.status != 200:
             raise SystemExit(f"bench/mypage.py: {path} answered {response.status}")
         out.append(elapsed)
+        if think:  # a person reading the page before the next click
+            time.sleep(think)
     conn.close()
 
 
@@ -269,7 +284,14 @@ def _database_cpu_seconds(database: str) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _run(port: int, sessions: list[tuple[str, int]], template: str, seconds: float, requests: int) -> dict:
+def _run(
+    port: int,
+    sessions: list[tuple[str, int]],
+    template: str,
+    seconds: float,
+    requests: int,
+    think: float = 0.0,
+) -> dict:
     lock = threading.Lock()
     budget = [requests]
     results: list[list[float]] = [[] for _ in sessions]
@@ -277,7 +299,7 @@ def _run(port: int, sessions: list[tuple[str, int]], template: str, seconds: flo
     threads = [
         threading.Thread(
             target=_client,
-            args=(port, session, template.format(id=sub_id), stop_at, budget, lock, results[i]),
+            args=(port, session, template.format(id=sub_id), stop_at, budget, lock, results[i], think),
         )
         for i, (session, sub_id) in enumerate(sessions)
     ]
@@ -323,7 +345,7 @@ def main() -> None:
             cpu = _server_cpu_seconds(server)
             database_cpu = _database_cpu_seconds(database)
             client_cpu = time.process_time()
-            figures[name] = _run(port, sessions, template, args.seconds, args.requests)
+            figures[name] = _run(port, sessions, template, args.seconds, args.requests, args.think_ms / 1000)
             client_cpu = time.process_time() - client_cpu
             cpu = _server_cpu_seconds(server) - cpu
             database_cpu = _database_cpu_seconds(database) - database_cpu
@@ -339,6 +361,7 @@ def main() -> None:
         json.dumps(
             {
                 "clients": args.clients,
+                "think_ms": args.think_ms,
                 "workers": args.workers,
                 "threads": args.threads,
                 "worker_class": args.worker_class,
