@@ -67,37 +67,36 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     """Write the plan; sets PlannedOrder.order_id. Call inside the batch's transaction."""
     copy = use_copy()
     encode = _json if copy else _same
-    orders = [_order_values(p, run_date, now, encode) for p in plan.orders]
+    # Rows sharing inputs share one memoised PricedOrder (PricingCatalog.price): its tax summary
+    # is encoded once per batch, not once per order. Keyed by id(): the plan holds every summary
+    # until the batch is written, so an id cannot be reused meanwhile.
+    summaries: dict[int, object] = {}
+
+    def encode_summary(summary: dict) -> object:
+        text = summaries.get(id(summary))
+        if text is None:
+            text = summaries[id(summary)] = encode(summary)
+        return text
+
+    orders = [_order_values(p, run_date, now, encode, encode_summary) for p in plan.orders]
     ids = _insert_orders_copy(orders) if copy else _insert_orders_orm(orders)
     for planned, order_id in zip(plan.orders, ids, strict=True):
         planned.order_id = order_id
-    lines = [
-        (
-            p.order_id,
-            ln.product_id,
-            ln.sku,
-            ln.product_name,
-            ln.quantity,
-            ln.unit_price,
-            ln.tax_rate,
-            ln.line_total,
-        )
-        for p in plan.orders
-        for ln in p.priced.lines
-    ]
     events = [
         *(_order_event(p, now) for p in plan.orders),
         *(_skip_event(s, now) for s in plan.skips),
         *(_advance_event(a, now) for a in plan.advances),
     ]
     if copy:
-        _copy_rows("orders_orderline", _LINE_COLUMNS, lines)
-        _copy_rows(
-            "subscriptions_subscriptionevent",
-            _EVENT_COLUMNS,
-            [(*e[:5], _json(e[5]), _json(e[6]), e[7]) for e in events],
-        )
+        _copy_text("orders_orderline", _LINE_COLUMNS, _lines_copy_text(plan.orders))
+        _copy_text("subscriptions_subscriptionevent", _EVENT_COLUMNS, _events_copy_text(events, now))
     else:
+        lines = [
+            (p.order_id, ln.product_id, ln.sku, ln.product_name, ln.quantity, ln.unit_price, ln.tax_rate,
+             ln.line_total)
+            for p in plan.orders
+            for ln in p.priced.lines
+        ]  # fmt: skip
         OrderLine.objects.bulk_create(
             [OrderLine(**dict(zip(_LINE_COLUMNS, line, strict=True))) for line in lines], batch_size=2000
         )
@@ -107,6 +106,48 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
         )
     _update_subscriptions(_schedule_updates(plan), now, copy)
     _take_stock(plan.stock_taken)
+
+
+# COPY's text format: these four characters are the only ones a text value must escape.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _copy_field(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _lines_copy_text(orders: list[PlannedOrder]) -> str:
+    """The order lines as COPY text. The lines of a memoised PricedOrder are formatted once per
+    batch and only their order id differs from row to row: a fifth of the Python time per order
+    went to psycopg's write_row for these 2+ rows."""
+    tails: dict[int, list[str]] = {}  # id(PricedOrder) -> each line's columns after the order id
+    parts: list[str] = []
+    for p in orders:
+        line_tails = tails.get(id(p.priced))
+        if line_tails is None:
+            line_tails = tails[id(p.priced)] = [
+                f"\t{ln.product_id}\t{_copy_field(ln.sku)}\t{_copy_field(ln.product_name)}\t{ln.quantity}"
+                f"\t{ln.unit_price}\t{ln.tax_rate}\t{ln.line_total}\n"
+                for ln in p.priced.lines
+            ]
+        order_id = str(p.order_id)
+        for tail in line_tails:
+            parts.append(order_id)
+            parts.append(tail)
+    return "".join(parts)
+
+
+def _events_copy_text(events: list[tuple], now: datetime) -> str:
+    """Timeline rows (_EVENT_COLUMNS order, created_at always `now`) as COPY text."""
+    created_at = now.isoformat()
+    return "".join(
+        f"{sub_id}\t{created_at}\t{actor_kind}\t{_NULL if actor_id is None else actor_id}\t{kind}"
+        f"\t{_copy_field(_json(before))}\t{_copy_field(_json(after))}\t{_copy_field(note)}\n"
+        for sub_id, _now, actor_kind, actor_id, kind, before, after, note in events
+    )
 
 
 def _json(value: object) -> str:
@@ -124,7 +165,11 @@ def _decoded(event: tuple) -> tuple:
 
 
 def _order_values(
-    p: PlannedOrder, run_date: date, now: datetime, encode: Callable[[object], object]
+    p: PlannedOrder,
+    run_date: date,
+    now: datetime,
+    encode: Callable[[object], object],
+    encode_summary: Callable[[dict], object],
 ) -> tuple:
     """The row in _ORDER_COLUMNS order; `encode` turns the JSON fields into text for COPY."""
     row, priced = p.row, p.priced
@@ -136,7 +181,7 @@ def _order_values(
         row.ship_line1 or "", row.ship_line2 or "", row.ship_phone or "", bool(row.ship_remote_island), False,
         row.payment_method_id, row.payment_kind or "", priced.coupon_id,
         priced.items_subtotal, priced.discount_total, priced.shipping_fee, priced.cod_fee, priced.points_used,
-        priced.total, encode(priced.tax_summary), "", now, now,
+        priced.total, encode_summary(priced.tax_summary), "", now, now,
     )  # fmt: skip
 
 
@@ -158,6 +203,17 @@ def _insert_orders_copy(orders: list[tuple]) -> list[int]:
     rows = [(order_id, *values) for order_id, values in zip(ids, orders, strict=True)]
     _copy_rows("orders_order", ("id", *_ORDER_COLUMNS), rows)
     return ids
+
+
+def _copy_text(table: str, columns: tuple[str, ...], text: str) -> None:
+    """COPY rows already formatted as COPY text (tab-separated, escaped, one per line)."""
+    if not text:
+        return
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        copy.write(text)
 
 
 def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

@@ -13,7 +13,7 @@ from billing.models import (
     PointEntry,
     PrefectureShippingFee,
 )
-from billing.selectors import PricingBook, subscription_next_order_price
+from billing.selectors import PricingBook, PricingCatalog, subscription_next_order_price
 from catalog.models import BulkDiscount, CoursePrice, GroupPrice, ProductSalePrice, QuantityTier
 from customers.models import CustomerGroup
 from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory
@@ -176,3 +176,65 @@ def test_record_benefits_writes_redemptions_and_point_uses(django_assert_max_num
 def test_next_order_price_preview():
     sub = SubscriptionFactory()
     assert subscription_next_order_price(subscription=sub, on=ON).total == 980
+
+
+def test_a_run_wide_catalogue_prices_like_a_batch_loaded_one_in_fewer_queries(django_assert_num_queries):
+    # given subscriptions with course, sale, tier, group and bulk prices, and a catalogue loaded once
+    gold = CustomerGroup.objects.create(code="gold", name="ゴールド")
+    product = ProductFactory(price=1000, tax_rate=10)
+    course = CourseFactory(setup=product)
+    ProductSalePrice.objects.create(product=product, unit_price=970, starts_on=ON)
+    QuantityTier.objects.create(product=product, min_quantity=5, unit_price=900)
+    GroupPrice.objects.create(group=gold, product=product, unit_price=950)
+    BulkDiscount.objects.create(course=course, min_quantity=6, kind="percent", value=5)
+    subs = [SubscriptionFactory(course=course, customer=CustomerFactory(group=gold)), SubscriptionFactory()]
+    items = {s.pk: list(s.items.values_list("product_id", "quantity")) for s in subs}
+    customers = {s.customer_id: (s.customer.group_id, s.customer.is_member) for s in subs}
+    catalog = PricingCatalog.load(on=ON)
+    per_batch = PricingBook.load(subscriptions=subs, on=ON)
+
+    # when a batch is loaded with it and its customers (no coupons, no points: nothing to read)
+    with django_assert_num_queries(0):
+        book = PricingBook.load(subscriptions=subs, on=ON, catalog=catalog, customers=customers)
+
+    # then every order is priced as the batch-loaded book prices it
+    for sub in subs:
+        for sequence, quantity in ((1, 1), (2, 1), (2, 5), (3, 6)):
+            lines = [(pid, quantity) for pid, _qty in items[sub.pk]]
+            assert _price(book, sub, sequence=sequence, items=lines) == _price(
+                per_batch, sub, sequence=sequence, items=lines
+            )
+
+
+def test_a_catalogue_is_for_one_business_date():
+    sub = SubscriptionFactory()
+    with pytest.raises(ValueError, match="2027-03-09"):
+        PricingBook.load(
+            subscriptions=[sub], on=ON, catalog=PricingCatalog.load(on=ON - dt.timedelta(days=1))
+        )
+
+
+def test_orders_priced_alike_still_count_coupon_caps_and_points_each():
+    # given a one-use coupon and 1,000 points shared by two identical subscriptions of one customer
+    coupon = Coupon.objects.create(
+        code="ONCE", name="1回", kind="fixed", value=100, applies_to="all", max_uses=1
+    )
+    customer = CustomerFactory()
+    course = CourseFactory()
+    subs = [
+        SubscriptionFactory(customer=customer, course=course, coupon=coupon, points_reservation="all")
+        for _ in range(2)
+    ]
+    PointAccount.objects.create(customer=customer, balance=1000)
+    catalog = PricingCatalog.load(on=ON)
+
+    # when both are priced from one book on a shared catalogue (whose memo remembers priced orders)
+    book = PricingBook.load(subscriptions=subs, on=ON, catalog=catalog)
+    first, second = _price(book, subs[0]), _price(book, subs[1])
+
+    # then the coupon goes to the first only, and the second gets the points the first left
+    assert (first.coupon_id, first.points_used) == (coupon.pk, 880)
+    assert (second.coupon_id, second.coupon_refusal, second.points_used) == (None, "coupon_used_up", 120)
+    # and a later batch on the same catalogue with fresh counts is priced the same way again
+    again = PricingBook.load(subscriptions=subs[:1], on=ON, catalog=catalog)
+    assert _price(again, subs[0]) == first

@@ -297,3 +297,78 @@ def test_the_coupon_and_the_point_reservation_are_carried_over_and_recorded(poli
     assert CouponRedemption.objects.filter(order=order, coupon=coupon, sequence=1).count() == 1
     assert PointEntry.objects.filter(order=order, amount=-order.points_used).count() == 1
     assert PointAccount.objects.get(customer_id=sub.customer_id).balance == 500 - order.points_used
+
+
+def test_text_that_copy_must_escape_is_written_as_is(policy, writer) -> None:
+    # given a product whose SKU and name hold a backslash, a tab and a newline
+    product = ProductFactory(sku="AO\\JIRU\t1", name="青汁\n(旧\\新)\tお試し")
+    sub = SubscriptionFactory(course=CourseFactory(setup=product))
+
+    # when the night runs
+    generate_due(run_date=CREATION)
+
+    # then the line keeps them exactly
+    line = Order.objects.get(subscription=sub).lines.get()
+    assert (line.sku, line.product_name) == ("AO\\JIRU\t1", "青汁\n(旧\\新)\tお試し")
+
+
+def test_subscriptions_priced_alike_still_get_their_own_lines(policy, writer) -> None:
+    # given three subscriptions of one course, two alike and one with another quantity
+    course = CourseFactory()
+    alike = SubscriptionFactory.create_batch(2, course=course)
+    other = SubscriptionFactory(course=course)
+    other.items.update(quantity=3)
+
+    # when the night runs
+    generate_due(run_date=CREATION)
+
+    # then each order has its own line, the alike ones priced the same
+    orders = {o.subscription_id: o for o in Order.objects.prefetch_related("lines")}
+    lines = {
+        sub_id: list(o.lines.values_list("order_id", "quantity", "line_total"))
+        for sub_id, o in orders.items()
+    }
+    for sub in alike:
+        assert lines[sub.pk] == [(orders[sub.pk].pk, 1, 980)]
+    assert lines[other.pk] == [(orders[other.pk].pk, 3, 2940)]
+    assert orders[alike[0].pk].tax_summary == orders[alike[1].pk].tax_summary
+
+
+def test_a_run_prices_with_the_catalogue_as_it_was_when_the_run_started(policy) -> None:
+    # given two due subscriptions of one course, generated one per batch
+    course = CourseFactory()
+    SubscriptionFactory.create_batch(2, course=course)
+    from catalog.models import CoursePrice
+
+    def raise_the_price(_result) -> None:  # noqa: ANN001
+        CoursePrice.objects.filter(course=course, from_sequence=1).update(unit_price=1280)
+
+    # when the first-order price is raised between the run's batches
+    generate_due(run_date=CREATION, batch_size=1, progress=raise_the_price)
+
+    # then both orders of that run have the price of when it started; the next run the new one
+    assert [o.lines.get().unit_price for o in Order.objects.order_by("id")] == [980, 980]
+    third = SubscriptionFactory(course=course)
+    generate_due(run_date=CREATION)
+    assert Order.objects.get(subscription=third).lines.get().unit_price == 1280
+
+
+def test_a_coupon_ended_between_batches_is_not_used_by_later_batches(policy) -> None:
+    # given two due subscriptions with the same coupon, generated one per batch
+    from billing.models import Coupon
+
+    coupon = Coupon.objects.create(code="ALL100", name="毎回100円", kind="fixed", value=100, applies_to="all")
+    subs = SubscriptionFactory.create_batch(2)
+    Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(coupon=coupon)
+
+    def end_the_coupon(_result) -> None:  # noqa: ANN001
+        Coupon.objects.filter(pk=coupon.pk).update(is_active=False)
+
+    # when the coupon is ended after the first batch
+    generate_due(run_date=CREATION, batch_size=1, progress=end_the_coupon)
+
+    # then only the first order has it: coupons are read per batch, not per run
+    assert list(Order.objects.order_by("id").values_list("coupon_id", "discount_total")) == [
+        (coupon.pk, 100),
+        (None, 0),
+    ]
