@@ -115,7 +115,12 @@ class DueRow:
 
     @property
     def skipped(self) -> frozenset[int]:
+        if not self.skipped_sequences:
+            return _NONE_SKIPPED
         return frozenset(int(s) for s in self.skipped_sequences)
+
+
+_NONE_SKIPPED: frozenset[int] = frozenset()
 
 
 def due_queryset(run_date: date, exclude_ids: list[int] | tuple[int, ...] = ()):  # noqa: ANN201

@@ -75,7 +75,7 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     def encode_summary(summary: dict) -> object:
         text = summaries.get(id(summary))
         if text is None:
-            text = summaries[id(summary)] = encode(summary)
+            text = summaries[id(summary)] = _tax_summary_json(summary) if copy else summary
         return text
 
     orders = [_order_values(p, run_date, now, encode, encode_summary) for p in plan.orders]
@@ -147,6 +147,17 @@ def _events_copy_text(events: list[tuple], now: datetime) -> str:
         f"{sub_id}\t{created_at}\t{actor_kind}\t{_NULL if actor_id is None else actor_id}\t{kind}"
         f"\t{_copy_field(_json(before))}\t{_copy_field(_json(after))}\t{_copy_field(note)}\n"
         for sub_id, _now, actor_kind, actor_id, kind, before, after, note in events
+    )
+
+
+def _tax_summary_json(summary: dict[str, dict[str, int]]) -> str:
+    """billing.tax.tax_summary's {"10": {"base": int, "tax": int}, …} as json.dumps writes it, by
+    f-string: its keys are rate digits and its values ints, and json.dumps was a tenth of the
+    writer's Python time."""
+    return (
+        "{"
+        + ", ".join(f'"{rate}": {{"base": {v["base"]}, "tax": {v["tax"]}}}' for rate, v in summary.items())
+        + "}"
     )
 
 

@@ -372,3 +372,14 @@ def test_a_coupon_ended_between_batches_is_not_used_by_later_batches(policy) -> 
         (coupon.pk, 100),
         (None, 0),
     ]
+
+
+@pytest.mark.parametrize("bases", [{10: 1234, 8: 5678}, {8: 5}, {10: 0}, {}])
+def test_the_copy_writers_tax_summary_text_is_what_json_dumps_writes(bases) -> None:
+    import json
+
+    from billing.tax import tax_summary
+    from scheduler.generation.writers import _tax_summary_json
+
+    summary = tax_summary(bases)
+    assert _tax_summary_json(summary) == json.dumps(summary)
