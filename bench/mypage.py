@@ -73,27 +73,9 @@ def _env(url: str) -> dict[str, str]:
 
 
 def _prepare_database(url: str, reset: bool) -> None:
-    import psycopg
+    from bench.benchdb import prepare_database
 
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql"):
-        sys.exit("bench/mypage.py: DATABASE_URL must name a PostgreSQL database")
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            with psycopg.connect(url) as db:
-                tables = db.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
-                ).fetchone()[0]
-            if tables and not reset:
-                sys.exit(f"bench/mypage.py: database {name} is not empty; pass --reset to rebuild it")
-            if tables:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    prepare_database(url, reset=reset, script="bench/mypage.py")
 
 
 def _session_for(user) -> str:  # noqa: ANN001

@@ -24,7 +24,6 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,29 +44,9 @@ def _parse() -> argparse.Namespace:
 
 
 def _prepare_database(url: str, reset: bool) -> None:
-    import psycopg
+    from bench.benchdb import prepare_database
 
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql"):
-        sys.exit("bench/nightly.py: DATABASE_URL must name a PostgreSQL database")
-    name = parsed.path.lstrip("/")
-    admin_url = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
-            with psycopg.connect(url) as db:
-                tables = db.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
-                ).fetchone()[0]
-            if tables and not reset:
-                sys.exit(
-                    f"bench/nightly.py: database {name!r} is not empty; pass --reset to drop and rebuild it"
-                )
-            if tables:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    prepare_database(url, reset=reset, script="bench/nightly.py")
 
 
 def _setup_django() -> None:
