@@ -17,6 +17,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from billing.services.coupons import coupon_apply_to_subscription, coupon_remove_from_subscription
 from customers.models import Customer
 from notifications.services import notification_send
 from subscriptions import services as subscription_services
@@ -29,88 +30,18 @@ from . import selectors
 Runner = Callable[..., Any]
 
 
-def _skip(*, subscription_id: int, actor: Actor) -> Any:
-    return subscription_services.subscription_skip_next(subscription_id=subscription_id, actor=actor)
-
-
-def _unskip(*, subscription_id: int, actor: Actor, sequence: int) -> Any:
-    return subscription_services.subscription_unskip(
-        subscription_id=subscription_id, sequence=sequence, actor=actor
-    )
-
-
-def _change_date(*, subscription_id: int, actor: Actor, new_date: Any) -> Any:
-    return subscription_services.subscription_change_next_date(
-        subscription_id=subscription_id, new_date=new_date, actor=actor
-    )
-
-
-def _change_cycle(*, subscription_id: int, actor: Actor, cycle: Any) -> Any:
-    return subscription_services.subscription_change_cycle(
-        subscription_id=subscription_id, cycle=cycle, actor=actor
-    )
-
-
-def _time_slot(*, subscription_id: int, actor: Actor, time_slot: str) -> Any:
-    return subscription_services.subscription_change_time_slot(
-        subscription_id=subscription_id, time_slot=time_slot, actor=actor
-    )
-
-
-def _quantities(*, subscription_id: int, actor: Actor, quantities: dict[int, int]) -> Any:
-    return subscription_services.subscription_change_items(
-        subscription_id=subscription_id, quantities=quantities, actor=actor
-    )
-
-
-def _address(*, subscription_id: int, actor: Actor, address_id: int) -> Any:
-    return subscription_services.subscription_change_address(
-        subscription_id=subscription_id, address_id=address_id, actor=actor
-    )
-
-
-def _payment_method(*, subscription_id: int, actor: Actor, payment_method_id: int) -> Any:
-    return subscription_services.subscription_change_payment_method(
-        subscription_id=subscription_id, payment_method_id=payment_method_id, actor=actor
-    )
-
-
-def _points(*, subscription_id: int, actor: Actor, mode: str, amount: int) -> Any:
+# Most actions are a service called as it is (same keyword arguments as the form/serializer data);
+# these two adapt what a form gives to what the service takes.
+def _points(*, subscription_id: int, actor: Actor, mode: str, amount: int | None = None) -> Any:
     return subscription_services.subscription_set_points_reservation(
         subscription_id=subscription_id, mode=mode, amount=amount or 0, actor=actor
     )
-
-
-def _coupon_apply(*, subscription_id: int, actor: Actor, code: str) -> Any:
-    from billing.services.coupons import coupon_apply_to_subscription
-
-    return coupon_apply_to_subscription(subscription_id=subscription_id, code=code, actor=actor)
-
-
-def _coupon_remove(*, subscription_id: int, actor: Actor) -> Any:
-    from billing.services.coupons import coupon_remove_from_subscription
-
-    return coupon_remove_from_subscription(subscription_id=subscription_id, actor=actor)
-
-
-def _pause(*, subscription_id: int, actor: Actor, resume_on: Any = None) -> Any:
-    return subscription_services.subscription_pause(
-        subscription_id=subscription_id, resume_on=resume_on, actor=actor
-    )
-
-
-def _resume(*, subscription_id: int, actor: Actor) -> Any:
-    return subscription_services.subscription_resume(subscription_id=subscription_id, actor=actor)
 
 
 def _cancel(*, subscription_id: int, actor: Actor, reason: Any, note: str = "") -> Any:
     return subscription_services.subscription_cancel(
         subscription_id=subscription_id, reason=CancelReason(reason), note=note or "", actor=actor
     )
-
-
-def _restart(*, subscription_id: int, actor: Actor) -> Any:
-    return subscription_services.subscription_restart(subscription_id=subscription_id, actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,23 +84,86 @@ def _payment_form(data: Any, *, customer: Customer, **_context: Any) -> forms.Fo
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in [
-        Action("skip", _("次回のお届けをスキップしました"), _skip, _plain(mypage_forms.EmptyForm)),
-        Action("unskip", _("スキップを取り消しました"), _unskip, _plain(mypage_forms.UnskipForm)),
-        Action("change-date", _("次回お届け日を変更しました"), _change_date, _date_form),
-        Action("change-cycle", _("お届け周期を変更しました"), _change_cycle, _cycle_form),
-        Action("time-slot", _("お届け時間帯を変更しました"), _time_slot, _plain(mypage_forms.TimeSlotForm)),
-        Action("quantities", _("数量を変更しました"), _quantities, _quantities_form),
-        Action("address", _("お届け先を変更しました"), _address, _address_form),
-        Action("payment-method", _("お支払い方法を変更しました"), _payment_method, _payment_form),
-        Action("points", _("ポイント利用を設定しました"), _points, _plain(mypage_forms.PointsForm)),
-        Action("coupon-apply", _("クーポンを適用しました"), _coupon_apply, _plain(mypage_forms.CouponForm)),
         Action(
-            "coupon-remove", _("クーポンを取り外しました"), _coupon_remove, _plain(mypage_forms.EmptyForm)
+            "skip",
+            _("次回のお届けをスキップしました"),
+            subscription_services.subscription_skip_next,
+            _plain(mypage_forms.EmptyForm),
         ),
-        Action("pause", _("定期購入を休止しました"), _pause, _plain(mypage_forms.PauseForm)),
-        Action("resume", _("定期購入を再開しました"), _resume, _plain(mypage_forms.EmptyForm)),
+        Action(
+            "unskip",
+            _("スキップを取り消しました"),
+            subscription_services.subscription_unskip,
+            _plain(mypage_forms.UnskipForm),
+        ),
+        Action(
+            "change-date",
+            _("次回お届け日を変更しました"),
+            subscription_services.subscription_change_next_date,
+            _date_form,
+        ),
+        Action(
+            "change-cycle",
+            _("お届け周期を変更しました"),
+            subscription_services.subscription_change_cycle,
+            _cycle_form,
+        ),
+        Action(
+            "time-slot",
+            _("お届け時間帯を変更しました"),
+            subscription_services.subscription_change_time_slot,
+            _plain(mypage_forms.TimeSlotForm),
+        ),
+        Action(
+            "quantities",
+            _("数量を変更しました"),
+            subscription_services.subscription_change_items,
+            _quantities_form,
+        ),
+        Action(
+            "address",
+            _("お届け先を変更しました"),
+            subscription_services.subscription_change_address,
+            _address_form,
+        ),
+        Action(
+            "payment-method",
+            _("お支払い方法を変更しました"),
+            subscription_services.subscription_change_payment_method,
+            _payment_form,
+        ),
+        Action("points", _("ポイント利用を設定しました"), _points, _plain(mypage_forms.PointsForm)),
+        Action(
+            "coupon-apply",
+            _("クーポンを適用しました"),
+            coupon_apply_to_subscription,
+            _plain(mypage_forms.CouponForm),
+        ),
+        Action(
+            "coupon-remove",
+            _("クーポンを取り外しました"),
+            coupon_remove_from_subscription,
+            _plain(mypage_forms.EmptyForm),
+        ),
+        Action(
+            "pause",
+            _("定期購入を休止しました"),
+            subscription_services.subscription_pause,
+            _plain(mypage_forms.PauseForm),
+        ),
+        Action(
+            "resume",
+            _("定期購入を再開しました"),
+            subscription_services.subscription_resume,
+            _plain(mypage_forms.EmptyForm),
+        ),
         Action("cancel", _("定期購入を解約しました"), _cancel, _plain(mypage_forms.CancelForm)),
-        Action("restart", _("定期購入を再開しました"), _restart, _plain(mypage_forms.EmptyForm)),
+        Action(
+            "restart",
+            _("定期購入を再開しました"),
+            subscription_services.subscription_restart,
+            _plain(mypage_forms.EmptyForm),
+        ),
     ]
 }
 
