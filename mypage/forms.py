@@ -21,6 +21,8 @@ from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
 from .selectors import DateWindow
 
 MAX_QUANTITY = 99
+# A reservation larger than any balance only means "all"; the cap keeps the value inside the column.
+MAX_POINTS_RESERVATION = 99_999_999
 # Reasons a customer can give; the others are for the shop's own cancellations.
 CUSTOMER_CANCEL_REASONS = [
     (value, label)
@@ -131,7 +133,9 @@ class PointsForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("ポイント利用"), choices=PointsReservation.choices, widget=forms.RadioSelect
     )
-    amount = forms.IntegerField(label=_("利用ポイント数"), min_value=0, required=False)
+    amount = forms.IntegerField(
+        label=_("利用ポイント数"), min_value=0, max_value=MAX_POINTS_RESERVATION, required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

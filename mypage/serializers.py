@@ -15,7 +15,7 @@ from orders.models import Order, OrderLine
 from subscriptions.models import PointsReservation, Subscription, SubscriptionEvent, TimeSlot
 from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
 
-from .forms import CUSTOMER_CANCEL_REASONS, MAX_QUANTITY
+from .forms import CUSTOMER_CANCEL_REASONS, MAX_POINTS_RESERVATION, MAX_QUANTITY
 from .selectors import SubscriptionState, next_date_window
 
 # ---- reads ---------------------------------------------------------------------------------------
@@ -314,7 +314,9 @@ class MyPagePaymentMethodChoiceSerializer(serializers.Serializer):
 
 class MyPagePointsSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=PointsReservation.choices)
-    amount = serializers.IntegerField(min_value=0, required=False, default=0)
+    amount = serializers.IntegerField(
+        min_value=0, max_value=MAX_POINTS_RESERVATION, required=False, default=0
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["mode"] == PointsReservation.AMOUNT and not attrs.get("amount"):
