@@ -19,7 +19,8 @@ RATES = (STANDARD_RATE, REDUCED_RATE)
 REDUCED_MARK = "※"
 REDUCED_LEGEND = "※は軽減税率対象"
 
-REGISTRATION_NUMBER_RE = re.compile(r"^T\d{13}$")
+# [0-9], not \d: \d also matches full-width and other Unicode digits, which no issued number has.
+REGISTRATION_NUMBER_RE = re.compile(r"^T[0-9]{13}$")
 
 
 def tax_included_in(amount: int, rate: int, rounding: Rounding | str = Rounding.FLOOR) -> int:
