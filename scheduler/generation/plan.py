@@ -95,7 +95,11 @@ class PlannedOrder:
 
 @dataclass(slots=True)
 class PlannedSkip:
-    """SKIP shortfall policy: no order; the sequence is marked skipped and the customer told."""
+    """SKIP shortfall policy: no order; the sequence is marked skipped and the customer told.
+
+    It stands in for the order: a missed night's skip falls on the date that order would have been
+    moved to, and the schedule re-anchors there just as it would have.
+    """
 
     row: DueRow
     sequence: int
@@ -103,6 +107,8 @@ class PlannedSkip:
     next: NextDelivery
     skipped_sequences: list[int]
     short_product_ids: list[int]
+    anchor_date: date
+    anchor_sequence: int
 
 
 @dataclass(slots=True)
@@ -165,17 +171,6 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
     if not row.items:
         raise ValueError("subscription has no items")
 
-    taken = _take_stock(row.items, ctx.stock)
-    if taken is None and ctx.shortfall_policy == StockShortfallPolicy.SKIP:
-        skipped_list = sorted({*skipped, sequence})
-        nxt = memo.next_delivery(
-            row, anchor_date=row.anchor_date, anchor_sequence=row.anchor_sequence, from_sequence=sequence + 1,
-            skipped=frozenset(skipped_list),
-        )  # fmt: skip
-        short = [pid for pid, qty in row.items if pid in ctx.stock and ctx.stock[pid] < qty]
-        plan.skips.append(PlannedSkip(row, sequence, row.next_delivery_date, nxt, skipped_list, short))
-        return
-
     delivery = row.next_delivery_date
     moved_from = None
     anchor_date, anchor_sequence = row.anchor_date, row.anchor_sequence
@@ -184,6 +179,21 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         # re-anchor there so the following deliveries keep the cycle from the new date.
         moved_from, delivery = delivery, ctx.earliest_delivery
         anchor_date, anchor_sequence = delivery, sequence
+
+    taken = _take_stock(row.items, ctx.stock)
+    if taken is None and ctx.shortfall_policy == StockShortfallPolicy.SKIP:
+        # Skip from the moved anchor too: from the old one, a missed night's next sequence would be
+        # due again at once and the run would skip (and email) every past date one by one.
+        skipped_list = sorted({*skipped, sequence})
+        nxt = memo.next_delivery(
+            row, anchor_date=anchor_date, anchor_sequence=anchor_sequence, from_sequence=sequence + 1,
+            skipped=frozenset(skipped_list),
+        )  # fmt: skip
+        short = [pid for pid, qty in row.items if pid in ctx.stock and ctx.stock[pid] < qty]
+        plan.skips.append(
+            PlannedSkip(row, sequence, delivery, nxt, skipped_list, short, anchor_date, anchor_sequence)
+        )
+        return
 
     reasons = set(row.needs_attention)
     if row.customer_is_blacklisted:

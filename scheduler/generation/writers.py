@@ -309,7 +309,7 @@ def _schedule_updates(plan: BatchPlan) -> list[tuple]:
         r = s.row
         updates.append((
             r.id, s.next.sequence, s.next.delivery_date, s.next.creation_date, r.last_delivery_date,
-            r.orders_created, r.cycle_count, r.anchor_date, r.anchor_sequence, s.skipped_sequences,
+            r.orders_created, r.cycle_count, s.anchor_date, s.anchor_sequence, s.skipped_sequences,
             r.needs_attention,
         ))  # fmt: skip
     for a in plan.advances:
