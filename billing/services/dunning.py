@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.dunning_rules import Rule, is_hard_decline, next_step
-from billing.gateways.offline import PREPAID_KINDS, deadline_passed, offline_terms, reminder_due
+from billing.gateways.offline import (
+    OFFLINE_KINDS,
+    PREPAID_KINDS,
+    deadline_passed,
+    offline_terms,
+    reminder_due,
+)
 from billing.models import (
     DunningCase,
     DunningReason,
@@ -23,13 +29,15 @@ from billing.models import (
     FinalAction,
     PaymentAttempt,
     PaymentAttemptStatus,
+    PaymentKind,
     PaymentPolicy,
 )
 from notifications.services import notification_send
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.models import PaymentStatus as P
 from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason, CancelReason, SubscriptionStatus
+from subscriptions.selectors import today_in_shop
 
 from ._orders import (
     PAYMENT_HOLD_REASONS,
@@ -298,32 +306,59 @@ def dunning_offline_run(*, run_date: date) -> dict[str, int]:
 
 
 def dunning_retry_subscription(*, subscription_id: int) -> list[PaymentAttempt]:
-    """The customer chose another card: its unpaid orders use it and failed ones are retried at once."""
+    """The customer chose another payment method: its unpaid orders use it; failed ones are retried at
+    once on a new card, or turned into an offline payment (振込・コンビニ: awaiting payment with a
+    deadline; 代引き: ready to ship) when the customer chose to pay that way."""
     from billing.services.payments import order_charge_lock, payment_charge_order
 
     orders = Order.objects.filter(subscription_id=subscription_id).exclude(
         status__in=(OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
     )
     attempts = []
-    for order in orders.select_related("subscription"):
+    for order in orders.select_related("subscription__payment_method"):
         if order.payment_status not in (P.UNPAID, P.FAILED, P.ACTION_REQUIRED):
             continue
+        method = order.subscription.payment_method
         with order_charge_lock(order.pk) as acquired:
             if not acquired:
                 continue
             with transaction.atomic():
                 locked = Order.objects.select_for_update().get(pk=order.pk)
-                locked.payment_method_id = order.subscription.payment_method_id
-                locked.save(update_fields=["payment_method", "updated_at"])
+                locked.payment_method = method
+                # The kind follows the method: a card order whose customer now pays by transfer is
+                # no longer charged as a card (payments read payment_kind first).
+                locked.payment_kind = method.kind if method is not None else locked.payment_kind
+                locked.save(update_fields=["payment_method", "payment_kind", "updated_at"])
                 _abandon_authentication(locked)
+                if method is not None and method.kind in OFFLINE_KINDS and locked.payment_status != P.UNPAID:
+                    _switch_to_offline(locked, method.kind)
+                    continue
         if order.payment_status == P.UNPAID and not held_for_payment_only(order):
-            continue  # not charged yet: the nightly run will use the new card
+            continue  # not charged yet: the nightly run will use the new method
         if not settings.STRIPE_SECRET_KEY:
             continue  # no gateway to retry with
         attempt = payment_charge_order(order_id=order.pk, retry=True)
         if attempt is not None:
             attempts.append(attempt)
     return attempts
+
+
+def _switch_to_offline(order: Order, kind: str) -> None:
+    """A failed card payment becomes an offline one: the card's dunning ends, the payment hold and
+    the subscription's payment flag go, and the offline terms start from today."""
+    from billing.services.payments import payment_set_status
+
+    payment_set_status(order, P.AWAITING_OFFLINE, note=f"switched to {kind}")
+    dunning_close(order=order)
+    order_release_payment_hold(order, note="お支払い方法の変更")
+    _attention(order, AttentionReason.PAYMENT_FAILED, add=False)
+    _attention(order, AttentionReason.NEEDS_AUTHENTICATION, add=False)
+    if kind == PaymentKind.COD and order.cod_fee == 0:
+        # The order was priced for a card: the shop decides whether to add the COD fee (代引手数料).
+        OrderEvent.objects.create(
+            order=order, kind="payment_needs_review", after={"switched_to": kind, "cod_fee": 0}
+        )
+    dunning_await_offline(order=order, kind=kind, today=today_in_shop())
 
 
 def _abandon_authentication(order: Order) -> None:

@@ -565,6 +565,8 @@ def payment_cancel_order(*, order_id: int) -> str:
         order = Order.objects.filter(pk=order_id).first()
         if order is None:
             raise NotFound("order_not_found", _("受注が見つかりません。"))
+        if order.payment_status == P.PAID and not order.payment_attempts.filter(status=A.SUCCEEDED).exists():
+            return _refund_by_hand(order)
         if order.payment_status == P.PAID:
             payment_refund_order(order_id=order_id, reason="cancel")
             return P.REFUNDED
@@ -580,6 +582,20 @@ def payment_cancel_order(*, order_id: int) -> str:
                 payment_set_status(order, P.CANCELLED, note="order cancelled")
             dunning.dunning_close(order=order)
             return order.payment_status
+
+
+def _refund_by_hand(order: Order) -> str:
+    """Money that came offline (振込, コンビニ, 代引き) goes back offline: no gateway can refund it. The
+    order stays PAID and gets a refund_by_hand event an admin acts on (once per order)."""
+    if not OrderEvent.objects.filter(order=order, kind="refund_by_hand").exists():
+        logger.warning("order %s: cancelled after an offline payment; refund by hand", order.pk)
+        OrderEvent.objects.create(
+            order=order,
+            kind="refund_by_hand",
+            after={"payment_kind": order.payment_kind, "amount": order.total},
+            note="オフライン決済の返金は手動で行ってください。",
+        )
+    return order.payment_status
 
 
 def payment_mark_paid(*, order_id: int, note: str = "") -> Order:
