@@ -17,12 +17,12 @@ from catalog.models import CourseCycle
 from customers.models import Address
 from subscriptions.models import CancelReason, PointsReservation, Subscription, TimeSlot
 from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
+from subscriptions.services.details import MAX_POINTS_RESERVATION
 
 from .selectors import DateWindow
 
 MAX_QUANTITY = 99
 # A reservation larger than any balance only means "all"; the cap keeps the value inside the column.
-MAX_POINTS_RESERVATION = 99_999_999
 # Reasons a customer can give; the others are for the shop's own cancellations.
 CUSTOMER_CANCEL_REASONS = [
     (value, label)

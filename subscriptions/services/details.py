@@ -167,15 +167,23 @@ def subscription_change_payment_method(
         )
 
 
+# The column is a 4-byte integer; no shop gives out this many points.
+MAX_POINTS_RESERVATION = 99_999_999
+
+
 def subscription_set_points_reservation(
     *, subscription_id: int, mode: str, amount: int = 0, actor: Actor
 ) -> Subscription:
     """Reserve points for the coming orders: none, all, or a fixed amount (applied when each is created)."""
     if mode not in PointsReservation.values:
         raise DomainError("invalid_points_mode", _("ポイントの利用方法が正しくありません。"), field="mode")
-    if mode == PointsReservation.AMOUNT and (not isinstance(amount, int) or amount < 1):
+    if mode == PointsReservation.AMOUNT and (
+        not isinstance(amount, int) or not 1 <= amount <= MAX_POINTS_RESERVATION
+    ):
         raise DomainError(
-            "invalid_points_amount", _("利用ポイント数を1以上でご指定ください。"), field="amount"
+            "invalid_points_amount",
+            _("利用ポイント数は1〜%(max)sの範囲でご指定ください。") % {"max": f"{MAX_POINTS_RESERVATION:,}"},
+            field="amount",
         )
     with transaction.atomic():
         subscription = _locked_for_change(subscription_id, actor, "allow_points")
