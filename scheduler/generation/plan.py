@@ -205,9 +205,6 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         reasons.add(AttentionReason.STOCK_SHORT.value)
         if AttentionReason.STOCK_SHORT.value not in attention:
             attention.append(AttentionReason.STOCK_SHORT.value)
-    else:
-        for product_id, qty in taken:
-            plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
 
     priced = ctx.book.price_subscription_order(
         subscription=row,
@@ -241,16 +238,20 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             needs_attention=attention,
         )
     )
+    # Only now that the order is planned: a row failing above (pricing, bad cycle data) must leave
+    # its stock to the rest of the batch, and the batch must not write it off.
+    for product_id, qty in taken or ():
+        ctx.stock[product_id] -= qty
+        plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
 
 
 def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tuple[int, int]] | None:
-    """Take every tracked item's quantity from `stock`, or nothing at all when any one is short.
+    """The tracked items' quantities to take from `stock`, or None when any one is short.
 
-    Rows are planned in claim order, so within a batch the earlier subscription gets the stock.
+    Nothing is taken here: _plan_row takes them once the order is planned. Rows are planned in
+    claim order, so within a batch the earlier subscription gets the stock.
     """
     tracked = [(pid, qty) for pid, qty in items if pid in stock]
     if any(stock[pid] < qty for pid, qty in tracked):
         return None
-    for pid, qty in tracked:
-        stock[pid] -= qty
     return tracked

@@ -54,3 +54,27 @@ def test_a_missed_night_with_stock_short_skips_once_as_the_order_it_replaces_wou
         stocked.next_creation_date,
     )
     assert short.next_creation_date > dt.date(2027, 3, 1)
+
+
+def test_a_row_that_fails_to_plan_takes_no_stock_from_the_batch(policy, writer) -> None:
+    # given one unit in stock and two due subscriptions for it; the first has a broken cycle in the
+    # database (day of month 0, as a bad import could leave it), so it fails once its stock is counted
+    from subscriptions.models import Subscription
+
+    product = ProductFactory(stock=1)
+    course = CourseFactory(setup=product)
+    broken = SubscriptionFactory(course=course)
+    fine = SubscriptionFactory(course=course)
+    Subscription.objects.filter(pk=broken.pk).update(cycle_day_of_month=0)
+
+    # when the night runs
+    result = generate_due(run_date=fine.next_creation_date)
+
+    # then the broken row is reported and gets nothing; the unit goes to the other order, not on hold
+    assert result.failed_ids == [broken.pk]
+    assert not Order.objects.filter(subscription=broken).exists()
+    order = Order.objects.get(subscription=fine)
+    assert (order.status, order.hold_reasons) == ("new", [])
+    # and the stock is taken once, for the order that has it
+    product.refresh_from_db()
+    assert product.stock == 0
