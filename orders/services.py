@@ -148,6 +148,13 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
     with transaction.atomic():
         order = _lock_order(order_id)
         _require_transition(order, OrderStatus.CANCELLED)
+        if order.subscription_id is not None:
+            # Subscription before products: the nightly batch locks in that order, so a cancel and a
+            # batch on the same subscription wait for each other instead of deadlocking.
+            actor = Actor.admin(actor_user) if actor_user is not None else Actor.system()
+            subscription_give_back_cycle(
+                subscription_id=order.subscription_id, sequence=order.sequence, actor=actor
+            )
         if _stock_was_taken(order):
             wanted = _quantities(order)
             for product_id in sorted(wanted):  # id order, as generation locks them: no deadlock
@@ -155,9 +162,4 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
                     stock=F("stock") + wanted[product_id]
                 )
         _move(order, OrderStatus.CANCELLED, actor_user=actor_user, note=note, kind="cancelled")
-        if order.subscription_id is not None:
-            actor = Actor.admin(actor_user) if actor_user is not None else Actor.system()
-            subscription_give_back_cycle(
-                subscription_id=order.subscription_id, sequence=order.sequence, actor=actor
-            )
         return order
