@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
@@ -122,7 +123,18 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
     return sent
 
 
-BEFORE_GENERATION: list[Stage] = [stage_resume_paused]
+def stage_mark_run_started(run_date: date) -> dict[str, int]:
+    """Record on the shop policy that `run_date`'s orders are being created: from now on a change
+    can no longer aim at an order created today (subscriptions.selectors.first_creation_date).
+    After the resumes, which still may."""
+    ShopPolicy.current()  # the row exists
+    ShopPolicy.objects.filter(pk=1).filter(
+        Q(last_nightly_run_date__isnull=True) | Q(last_nightly_run_date__lt=run_date)
+    ).update(last_nightly_run_date=run_date)
+    return {}
+
+
+BEFORE_GENERATION: list[Stage] = [stage_resume_paused, stage_mark_run_started]
 # Billing (h4) puts its charge stage first here; point expiry (h5) goes after the reminders.
 AFTER_GENERATION: list[Stage] = [stage_charge_new_orders, stage_dunning, stage_reminders, stage_expire_points]
 

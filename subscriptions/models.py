@@ -63,6 +63,9 @@ class ShopPolicy(models.Model):
     allow_pause = models.BooleanField(_("休止"), default=True)
     allow_cancel = models.BooleanField(_("解約"), default=True)
     allow_restart = models.BooleanField(_("再開"), default=True)
+    # Set by the nightly run as it starts generating: from then on an order "created today" can no
+    # longer be made today, so changes must aim at a creation date after it.
+    last_nightly_run_date = models.DateField(_("最終受注作成バッチ日"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -77,3 +77,12 @@ def course_allows_cycle(course: Course, cycle: Cycle) -> bool:
         if offered.day_of_month is None or offered.day_of_month == cycle.day_of_month:
             return True
     return False
+
+
+def first_creation_date(policy: ShopPolicy, today: date) -> date:
+    """The earliest creation date a change can still aim at: today, unless today's nightly run has
+    already created today's orders, then tomorrow (a delivery whose order should have been created
+    today can no longer be met by the lead time)."""
+    if policy.last_nightly_run_date is not None and policy.last_nightly_run_date >= today:
+        return today + timedelta(days=1)
+    return today

@@ -18,7 +18,7 @@ from core.errors import DomainError, NotFound
 from ..actors import Actor
 from ..cycles import Cycle, CycleError, delivery_date, first_sequence_on_or_after
 from ..models import CycleChangeMode, ShopPolicy, Subscription, SubscriptionItem, SubscriptionStatus, TimeSlot
-from ..selectors import course_allows_cycle, today_in_shop
+from ..selectors import course_allows_cycle, first_creation_date, today_in_shop
 from ._common import (
     NEXT_FIELDS,
     OPEN_STATUSES,
@@ -53,9 +53,10 @@ def move_to_first_reachable(subscription: Subscription, policy: ShopPolicy, toda
     The sequences jumped over are never delivered; counters do not move (nothing was created).
     """
     recompute_next(subscription, policy)
-    if subscription.next_creation_date >= today:
+    first = first_creation_date(policy, today)
+    if subscription.next_creation_date >= first:
         return False
-    earliest = policy.business_calendar().earliest_delivery(today, policy.lead_days)
+    earliest = policy.business_calendar().earliest_delivery(first, policy.lead_days)
     sequence, _day = first_sequence_on_or_after(
         subscription.cycle,
         anchor_date=subscription.anchor_date,
@@ -216,7 +217,7 @@ def subscription_unskip(*, subscription_id: int, sequence: int, actor: Actor) ->
             sequence=sequence,
         )
         creation = _creation_date(policy, delivery)
-        if creation < today or (
+        if creation < first_creation_date(policy, today) or (
             subscription.last_delivery_date and delivery <= subscription.last_delivery_date
         ):
             raise too_late
@@ -275,7 +276,7 @@ def _check_new_date(
         field="new_date",
     )
     creation = _creation_date(policy, new_date)
-    if creation < today:
+    if creation < first_creation_date(policy, today):
         raise unreachable
     if subscription.last_delivery_date and new_date <= subscription.last_delivery_date:
         raise DomainError(
