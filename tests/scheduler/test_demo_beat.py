@@ -39,7 +39,9 @@ def test_the_demo_server_runs_todays_nightly_run_once_at_start(time_machine) -> 
 
     thread = start_demo_beat(stop)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not NightlyRun.objects.filter(status=NightlyRunStatus.DONE).exists():
+    while (
+        time.monotonic() < deadline and not NightlyRun.objects.filter(status=NightlyRunStatus.DONE).exists()
+    ):
         time.sleep(0.1)
     stop.set()
     thread.join(timeout=10)
