@@ -8,6 +8,7 @@ a fixed number of queries (select_related / prefetch_related), whatever the numb
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -49,76 +50,86 @@ def customer_for_user(user: Any) -> Customer | None:
         return None
 
 
+class _ProcessMemo:
+    """Values each process keeps for data the admin changes rarely and every page reads.
+
+    A value is dropped when the version in the shared cache (`version_key`) changes — `forget()`
+    bumps it, so with a shared cache (Redis in production) every process reloads on its next
+    request — or when it is older than the caller's `max_age`, which bounds how long a
+    process-local cache (LocMem) or a write that sent no signal can lag. Keeps at most `size` keys.
+    """
+
+    def __init__(self, version_key: str, *, size: int = 1) -> None:
+        self.version_key = version_key
+        self.size = size
+        self._values: dict[Any, tuple[object, float, Any]] = {}
+
+    def get(self, key: Any, *, max_age: float, load: Callable[[], Any]) -> Any:
+        version = cache.get(self.version_key, 0)
+        memo = self._values.get(key)
+        now = time.monotonic()
+        if memo is not None and memo[0] == version and now - memo[1] < max_age:
+            return memo[2]
+        value = load()
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = (version, now, value)
+        return value
+
+    def forget(self) -> None:
+        self._values.clear()
+        try:
+            cache.incr(self.version_key)
+        except ValueError:  # not set yet (or evicted): any new value differs from what processes hold
+            cache.set(self.version_key, time.time_ns(), timeout=None)
+
+
 # The shop policy (with its special days) is read by every page but changed a few times a year in
-# the admin, so each process keeps one copy: two queries saved per request. A save or delete of the
-# policy or a special day bumps POLICY_VERSION_KEY in the cache (mypage.signals); with a shared cache
-# (Redis in production) every process sees the bump on its next request. POLICY_MAX_AGE bounds how
-# long a process-local cache (LocMem) can lag another process's change. The page only shows what is
-# allowed: the services re-read the policy under lock before changing anything.
-POLICY_VERSION_KEY = "mypage:shop-policy-version"
+# the admin: two queries saved per request. Saves and deletes of the policy or a special day call
+# policy_forget (mypage.signals). The page only shows what is allowed: the services re-read the
+# policy under lock before changing anything.
 POLICY_MAX_AGE = 30.0  # seconds
-_policy_memo: tuple[object, float, ShopPolicy] | None = None
+_policy_memo = _ProcessMemo("mypage:shop-policy-version")
+
+
+def _load_policy() -> ShopPolicy:
+    policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
+    return policy or ShopPolicy.current()
 
 
 def policy_get() -> ShopPolicy:
     """The shop policy with its special days loaded, so building its calendar costs no extra query.
 
     Shared between the threads of a process: callers read it and never save it."""
-    global _policy_memo
-    version = cache.get(POLICY_VERSION_KEY, 0)
-    memo = _policy_memo
-    if memo is not None and memo[0] == version and time.monotonic() - memo[1] < POLICY_MAX_AGE:
-        return memo[2]
-    policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
-    policy = policy or ShopPolicy.current()
-    _policy_memo = (version, time.monotonic(), policy)
-    return policy
+    return _policy_memo.get(None, max_age=POLICY_MAX_AGE, load=_load_policy)
 
 
 def policy_forget() -> None:
     """Make every process re-read the policy on its next request (called on policy changes)."""
-    global _policy_memo
-    _policy_memo = None
-    try:
-        cache.incr(POLICY_VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value differs from what processes hold
-        cache.set(POLICY_VERSION_KEY, time.time_ns(), timeout=None)
+    _policy_memo.forget()
 
 
 # Prices, fees and discounts (billing's PricingCatalog) change in the admin, not per order: each
 # process keeps the whole catalogue per business date, so pricing a page costs no catalogue query
-# (it was 8 of the subscription page's 16). Saves and deletes of the rows it holds bump
-# PRICING_VERSION_KEY (mypage.signals) and every process reloads on its next request; a write that
-# sends no signal (a queryset update) shows within PRICING_MAX_AGE. Only what cannot be overspent
-# lives here: coupons, their counts and point balances are still read per page.
-PRICING_VERSION_KEY = "mypage:pricing-catalog-version"
+# (it was 8 of the subscription page's 16). Saves and deletes of the rows it holds call
+# pricing_forget (mypage.signals). Only what cannot be overspent lives here: coupons, their counts
+# and point balances are still read per page.
 PRICING_MAX_AGE = 60.0  # seconds
 PRICING_DATES = 16  # catalogues kept per process (one per business date pages price on)
-_catalog_memo: dict[date, tuple[object, float, billing_selectors.PricingCatalog]] = {}
+_catalog_memo = _ProcessMemo("mypage:pricing-catalog-version", size=PRICING_DATES)
 
 
 def pricing_catalog(*, on: date) -> billing_selectors.PricingCatalog:
     """The shop's pricing catalogue as of business date `on`, shared by the threads of a process
     (PricingCatalog is safe to share once loaded)."""
-    version = cache.get(PRICING_VERSION_KEY, 0)
-    memo = _catalog_memo.get(on)
-    now = time.monotonic()
-    if memo is not None and memo[0] == version and now - memo[1] < PRICING_MAX_AGE:
-        return memo[2]
-    catalog = billing_selectors.PricingCatalog.load(on=on)
-    if len(_catalog_memo) >= PRICING_DATES:
-        _catalog_memo.clear()
-    _catalog_memo[on] = (version, now, catalog)
-    return catalog
+    return _catalog_memo.get(
+        on, max_age=PRICING_MAX_AGE, load=lambda: billing_selectors.PricingCatalog.load(on=on)
+    )
 
 
 def pricing_forget() -> None:
     """Make every process reload the pricing catalogue on its next request (prices changed)."""
-    _catalog_memo.clear()
-    try:
-        cache.incr(PRICING_VERSION_KEY)
-    except ValueError:
-        cache.set(PRICING_VERSION_KEY, time.time_ns(), timeout=None)
+    _catalog_memo.forget()
 
 
 def _subscription_queryset(customer: Customer | None = None) -> QuerySet[Subscription]:
