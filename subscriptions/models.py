@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CycleUnit, describe_cycle
+from core.models import SingletonModel
 
 from .calendar import BusinessCalendar
 from .cycles import Cycle
@@ -27,7 +28,7 @@ class CycleChangeMode(models.TextChoices):
     FROM_LAST_DELIVERY = "from_last_delivery", _("前回お届け日から再計算する")
 
 
-class ShopPolicy(models.Model):
+class ShopPolicy(SingletonModel):
     """The shop's rules. One row (pk=1); ShopPolicy.current() creates it with defaults."""
 
     lead_days = models.PositiveSmallIntegerField(
@@ -74,11 +75,6 @@ class ShopPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("ショップ設定"))
-
-    @classmethod
-    def current(cls) -> ShopPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
     @property
     def closed_weekday_set(self) -> frozenset[int]:

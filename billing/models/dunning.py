@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import SingletonModel
+
 from .payments import CaptureMethod
 
 
@@ -17,7 +19,7 @@ class FinalAction(models.TextChoices):
     SKIP = "skip", _("今回の受注をキャンセルして定期は継続する")
 
 
-class PaymentPolicy(models.Model):
+class PaymentPolicy(SingletonModel):
     """The shop's payment rules. One row (pk=1); PaymentPolicy.current() creates it with defaults."""
 
     # AUTOMATIC: 即時売上 when the order is created. MANUAL: 与信 at creation, 売上確定 at shipment.
@@ -48,11 +50,6 @@ class PaymentPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("決済設定"))
-
-    @classmethod
-    def current(cls) -> PaymentPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
 
 
 class DunningRule(models.Model):

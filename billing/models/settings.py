@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import SingletonModel
+
 
 class TaxRounding(models.TextChoices):
     # Values match billing.money.Rounding.
@@ -19,7 +21,7 @@ class PointsExpiry(models.TextChoices):
     INACTIVITY = "inactivity", _("最終利用から一定期間")
 
 
-class BillingPolicy(models.Model):
+class BillingPolicy(SingletonModel):
     """Money rules of the shop. BillingPolicy.current() creates the row with defaults."""
 
     tax_rounding = models.CharField(
@@ -48,8 +50,3 @@ class BillingPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("料金設定"))
-
-    @classmethod
-    def current(cls) -> BillingPolicy:
-        policy, _created = cls.objects.get_or_create(pk=1)
-        return policy
