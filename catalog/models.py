@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.formats import WEEKDAYS_JA
+
 
 class TaxRate(models.IntegerChoices):
     STANDARD = 10, _("標準税率 10%")
@@ -122,9 +124,6 @@ class CourseCycle(models.Model):
         return describe_cycle(self)
 
 
-WEEKDAY_NAMES = ["月", "火", "水", "木", "金", "土", "日"]
-
-
 def describe_cycle(cycle: object) -> str:
     """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日.
 
@@ -137,7 +136,7 @@ def describe_cycle(cycle: object) -> str:
     head = "毎月" if cycle.interval == 1 else f"{cycle.interval}ヶ月ごと"
     if cycle.nth_week is not None:
         nth = "最終" if cycle.nth_week == -1 else f"第{cycle.nth_week}"
-        return f"{head}{nth}{WEEKDAY_NAMES[cycle.weekday]}曜日"
+        return f"{head}{nth}{WEEKDAYS_JA[cycle.weekday]}曜日"
     if cycle.day_of_month == -1:
         return f"{head}末日"
     if cycle.day_of_month:

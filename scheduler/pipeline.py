@@ -25,6 +25,7 @@ from django.db.models import Q
 
 from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
+from core.formats import jp_date
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus
@@ -32,13 +33,6 @@ from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus
 logger = logging.getLogger(__name__)
 
 Stage = Callable[[date], dict[str, int]]
-
-# For reminder emails: 2027年3月5日（金）
-_WEEKDAYS = "月火水木金土日"
-
-
-def jp_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）"
 
 
 def stage_resume_paused(run_date: date) -> dict[str, int]:
@@ -113,9 +107,9 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
                 "customer_name": subscription.customer.name,
                 "course_name": subscription.course.name,
                 "sequence": subscription.next_sequence,
-                "delivery_date": jp_date(subscription.next_delivery_date),
+                "delivery_date": jp_date(subscription.next_delivery_date, weekday=True),
                 "time_slot": subscription.get_delivery_time_slot_display(),
-                "deadline": jp_date(deadline),
+                "deadline": jp_date(deadline, weekday=True),
                 "subscription_id": subscription.pk,
             },
         )

@@ -9,15 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
+from core.formats import jp_date
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription
 
 from ..models import Coupon, CouponAppliesTo, CouponRedemption
 from ..selectors import shop_date, subscription_next_order_price
-
-
-def _jp(day) -> str:  # noqa: ANN001
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def coupon_refusal_message(
@@ -26,11 +23,11 @@ def coupon_refusal_message(
     """The customer-facing sentence for a refusal code (also for PricedOrder.coupon_refusal)."""
     if code == "coupon_expired" and coupon and coupon.valid_until:
         return _("このクーポンの有効期限（%(date)sまで）を過ぎています。") % {
-            "date": _jp(shop_date(coupon.valid_until))
+            "date": jp_date(shop_date(coupon.valid_until))
         }
     if code == "coupon_not_started" and coupon and coupon.valid_from:
         return _("このクーポンは%(date)sからご利用いただけます。") % {
-            "date": _jp(shop_date(coupon.valid_from))
+            "date": jp_date(shop_date(coupon.valid_from))
         }
     if code == "coupon_limit_reached" and coupon and coupon.max_uses_per_customer:
         return _("このクーポンはお一人様%(n)d回までです。すでに上限までご利用いただいています。") % {

@@ -11,6 +11,7 @@ from datetime import date
 
 from billing.money import format_yen
 from billing.tax import REDUCED_LEGEND, REDUCED_MARK, REDUCED_RATE, tax_summary
+from core.formats import jp_date
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Document:
 
 
 def _jp(day: date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "-"
+    return jp_date(day) if day else "-"
 
 
 def _norm(name: str) -> str:
