@@ -7,6 +7,7 @@ admin.site.site_title = "定期購入"
 
 urlpatterns = [
     path("", include("orders.documents.urls")),  # PDF downloads; before the admin catch-all
+    path("", include("ops.urls")),  # /healthz/, /readyz/, /metrics
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -33,6 +33,12 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-id"]
+        # The outbox backlog (monitoring, and whatever sweeps pending mail) reads only pending rows.
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(status="pending"), name="notification_pending_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to_email}"

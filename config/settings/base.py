@@ -37,9 +37,12 @@ INSTALLED_APPS = [
     "notifications",
     "mypage",
     "scheduler",
+    "django_prometheus",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -160,6 +164,12 @@ INVOICE_REGISTRATION_NUMBER = env("INVOICE_REGISTRATION_NUMBER", default="T12345
 INVOICE_ISSUER_ADDRESS = env("INVOICE_ISSUER_ADDRESS", default="東京都千代田区千代田1-1")
 
 # The nightly run.
+# Monitoring (ops/): /metrics answers a bearer token when one is set, otherwise these addresses only.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# /readyz/ calls the shop degraded when the last finished nightly run is older than this.
+HEALTH_NIGHTLY_MAX_AGE_HOURS = env.int("HEALTH_NIGHTLY_MAX_AGE_HOURS", default=26)
+
 NIGHTLY_BATCH_SIZE = env.int("NIGHTLY_BATCH_SIZE", default=1000)
 # Generation lanes fanned out to Celery workers; each claims batches until nothing is due.
 NIGHTLY_LANES = env.int("NIGHTLY_LANES", default=4)
