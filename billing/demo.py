@@ -3,6 +3,8 @@ declines on charge, 4000000000000341), so the demo charges end to end.
 
 Run by seed_demo when Stripe is configured, and by serve_demo after it started a fresh localstripe
 (which remembers nothing between runs: existing card rows get new ids on the new server).
+
+Demo rewards: the demo customer gets points and a coupon to try on the my page (seed_demo).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from django.conf import settings
 from django.db import transaction
 
 from billing.gateways import get_gateway
-from billing.models import PaymentKind, PaymentMethod
+from billing.models import Coupon, CouponAppliesTo, DiscountKind, PaymentKind, PaymentMethod, PointEntry
+from billing.services.points import points_adjust
 from customers.models import Customer
 from subscriptions.actors import Actor
 from subscriptions.services import subscription_change_payment_method
@@ -21,6 +24,10 @@ DECLINES_ON_CHARGE = "4000000000000341"
 NEEDS_AUTHENTICATION = "4000002500003155"
 TEST_NUMBER_BY_LAST4 = {n[-4:]: n for n in (VISA, DECLINES_ON_CHARGE, NEEDS_AUTHENTICATION)}
 DECLINE_EVERY = 5
+
+DEMO_POINTS = 1000
+DEMO_POINTS_NOTE = "デモ用ポイント"
+DEMO_COUPON_CODE = "DEMO500"
 
 
 def _new_test_card(number: str) -> str:
@@ -84,4 +91,33 @@ def demo_give_cards(*, fresh_server: bool = False) -> list[str]:
                         subscription_id=subscription_id, payment_method_id=card.pk, actor=Actor.system()
                     )
                 report.append(f"card •••• {card.last4} for {customer.user.email}")
+    return report
+
+
+def demo_give_rewards(*, email: str) -> list[str]:
+    """The coupon DEMO500 (¥500 off the next order, once per customer) and, for the customer with
+    this e-mail, 1,000 points: reserving them or applying the coupon shows in the next order's
+    price. Idempotent: the coupon by its code, the points by their note."""
+    report = []
+    _coupon, created = Coupon.objects.get_or_create(
+        code=DEMO_COUPON_CODE,
+        defaults={
+            "name": "デモ用 500円引き",
+            "kind": DiscountKind.FIXED,
+            "value": 500,
+            "applies_to": CouponAppliesTo.NEXT,
+            "max_uses_per_customer": 1,
+        },
+    )
+    if created:
+        report.append(f"coupon {DEMO_COUPON_CODE}")
+    customer = Customer.objects.filter(user__username=email).first()
+    if (
+        customer is not None
+        and not PointEntry.objects.filter(customer=customer, note=DEMO_POINTS_NOTE).exists()
+    ):
+        points_adjust(
+            customer_id=customer.pk, amount=DEMO_POINTS, note=DEMO_POINTS_NOTE, actor=Actor.system()
+        )
+        report.append(f"{DEMO_POINTS} points for {email}")
     return report

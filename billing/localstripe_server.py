@@ -19,13 +19,52 @@ from pathlib import Path
 SECRET_KEY = "sk_test_12345"
 PUBLISHABLE_KEY = "pk_test_12345"
 
+# localstripe's Stripe.js stand-in is a classic script whose top level declares `class Element`,
+# `openModal` and `LOCALSTRIPE_BASE_API`: a top-level class shadows the DOM's `Element` for every
+# other script on the page (htmx's `instanceof Element` checks then fail: htmx:targetError), and
+# loading it twice (an htmx-boosted page) throws a redeclaration error. Serve it wrapped in a
+# function instead, so only `window.Stripe` leaves it (the script assigns that global itself).
+# Inside the wrapper `document.currentScript` is still this script, so the stand-in still finds
+# its server from its own URL.
+#
+# The server also exits when the process that started it is gone (a SIGKILLed demo or test run
+# would otherwise leave it behind, holding its port).
 _BOOT = """
+import os
 import sys
+import threading
+import time
+from pathlib import Path
+
+from aiohttp import web
 import localstripe.resources as resources
+import localstripe.server as server
+
 resources.Store.dump_to_disk = lambda self: None
 sys.argv = ["localstripe", "--port", sys.argv[1], "--from-scratch"]
-from localstripe.server import start
-start()
+_JS = Path(server.__file__).with_name("localstripe-v3.js").read_text(encoding="utf-8")
+_WRAPPED = "(function () {\\n" + _JS + "\\n}).call(window);\\n"
+
+
+@web.middleware
+async def isolated_stripe_js(request, handler):
+    if request.path == "/js.stripe.com/v3/":
+        return web.Response(text=_WRAPPED, content_type="application/javascript")
+    return await handler(request)
+
+
+server.app.middlewares.insert(0, isolated_stripe_js)
+_PARENT = os.getppid()
+
+
+def exit_with_parent():
+    while os.getppid() == _PARENT:
+        time.sleep(1)
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
+server.start()
 """
 
 

@@ -10,10 +10,15 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from billing.models import Coupon, PointEntry
+from billing.selectors import points_balance, subscription_next_order_price
+from billing.services.coupons import coupon_apply_to_subscription
 from catalog.demo import year_end_closures
 from catalog.models import Course, CourseCycle, CoursePrice, Product
 from customers.models import Address, Customer
+from subscriptions.actors import Actor
 from subscriptions.models import SpecialDay, Subscription, SubscriptionEvent, SubscriptionItem
+from subscriptions.services import subscription_set_points_reservation
 from tests.subscriptions.services_helpers import on
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +35,8 @@ MODELS = [
     SubscriptionEvent,
     SpecialDay,
     EmailAddress,
+    Coupon,
+    PointEntry,
 ]
 
 
@@ -88,6 +95,24 @@ def test_seed_demo_builds_the_demo_shop_and_a_second_run_changes_nothing():
         "created",
         "paused",
     ]
+
+
+def test_the_demo_customer_has_points_and_a_coupon_that_lower_the_next_orders_price():
+    with on(dt.date(2027, 1, 5)):
+        run()
+        run()  # still one grant of points
+        demo = Customer.objects.get(user__username="demo@example.com")
+        aojiru = demo.subscriptions.get(source="demo:aojiru")
+        before = subscription_next_order_price(subscription=aojiru, on=dt.date(2027, 1, 5))
+        actor = Actor.system()  # the first delivery is past its change deadline for the customer
+        coupon_apply_to_subscription(subscription_id=aojiru.pk, code="demo500", actor=actor)
+        subscription_set_points_reservation(subscription_id=aojiru.pk, mode="amount", amount=300, actor=actor)
+        after = subscription_next_order_price(
+            subscription=Subscription.objects.get(pk=aojiru.pk), on=dt.date(2027, 1, 5)
+        )
+    assert points_balance(demo) == 1000
+    assert (before.total, before.coupon_discount, before.points_used) == (980, 0, 0)  # first delivery ¥980
+    assert (after.total, after.coupon_discount, after.points_used) == (180, 500, 300)
 
 
 def test_a_second_run_keeps_what_an_admin_changed():

@@ -81,6 +81,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'teiki.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web requests, Stripe webhooks and in-process nightly run share one file. WAL lets
+    # readers go on while a write runs; IMMEDIATE takes the write lock when a transaction begins, so a
+    # second writer waits (up to `timeout` seconds) instead of failing with "database is locked" when
+    # it upgrades its read lock halfway (SQLite never waits there: it would be a deadlock).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

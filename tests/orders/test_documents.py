@@ -125,13 +125,23 @@ def test_print_documents_command_by_delivery_date(tmp_path):
     assert all(o.number in text for o, text in zip(wanted, pages, strict=True))
 
 
-def test_print_documents_command_by_ids(tmp_path):
-    a, b = mixed_order(), mixed_order()
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ["--order", "{b}", "--order", "{a}"],
+        ["--order", "{b}", "{a}"],
+        ["--order", "{b}", "{a}", "--order", "{c}"],
+    ],
+)
+def test_print_documents_command_by_ids(tmp_path, spelling):
+    a, b, c = mixed_order(), mixed_order(), mixed_order()
     out = tmp_path / "inv.pdf"
-    call_command(
-        "print_documents", "--kind", "invoice", "--order", str(b.pk), "--order", str(a.pk), "--out", str(out)
-    )
-    assert len(pdf_pages(out.read_bytes())) == 2
+    ids = [arg.format(a=a.pk, b=b.pk, c=c.pk) for arg in spelling]
+    call_command("print_documents", "--kind", "invoice", *ids, "--out", str(out))
+    pages = pdf_pages(out.read_bytes())
+    wanted = [o for o in (a, b, c) if str(o.pk) in ids]
+    assert len(pages) == len(wanted)
+    assert all(o.number in text for o, text in zip(wanted, pages, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from billing.demo import demo_give_cards
+from billing.demo import demo_give_cards, demo_give_rewards
 from catalog.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, seed_all
 from subscriptions.selectors import today_in_shop
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         report = seed_all(today_in_shop())
         report.created.extend(demo_give_cards())  # saved test cards, when Stripe is configured
+        report.created.extend(demo_give_rewards(email=DEMO_EMAIL))  # points and a coupon to try
         for line in report.created:
             self.stdout.write(f"created {line}")
         if not report.created:

@@ -1,7 +1,7 @@
 """Bulk-print invoices or delivery slips before shipping: one PDF, a page (or more) per order.
 
 python manage.py print_documents --kind slip --delivery-date 2027-03-15 --out slips.pdf
-python manage.py print_documents --kind invoice --order 12 --order 13 --out invoices.pdf
+python manage.py print_documents --kind invoice --order 12 13 --out invoices.pdf   # or --order 12 --order 13
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", required=True, choices=DocumentKind.values)
-        parser.add_argument("--order", type=int, action="append", dest="order_ids", metavar="ID", default=[])
+        # Both spellings a person types: --order 12 13 and --order 12 --order 13.
+        parser.add_argument(
+            "--order", type=int, nargs="+", action="extend", dest="order_ids", metavar="ID", default=[]
+        )
         parser.add_argument("--delivery-date", type=date.fromisoformat, metavar="YYYY-MM-DD")
         parser.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
 
