@@ -20,7 +20,7 @@ class CycleUnit(models.TextChoices):
 
 
 class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    sku = models.CharField(_("SKU（商品コード）"), max_length=64, unique=True)
     name = models.CharField(_("商品名"), max_length=200)
     # In yen, tax included (税込). Never a float.
     price = models.PositiveIntegerField(_("通常価格（税込）"))
@@ -28,7 +28,7 @@ class Product(models.Model):
     # None: stock is not tracked. Taken when a child order is created.
     stock = models.IntegerField(_("在庫数"), null=True, blank=True)
     is_active = models.BooleanField(_("販売中"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("商品")
@@ -48,7 +48,7 @@ class Course(models.Model):
     is_active = models.BooleanField(_("受付中"), default=True)
     # 最低継続回数: the customer may cancel on the my page only after this many deliveries.
     min_deliveries = models.PositiveSmallIntegerField(_("最低継続回数"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("定期コース")
@@ -62,8 +62,12 @@ class Course(models.Model):
 class CourseItem(models.Model):
     """A product in a course with its default quantity per delivery."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_items")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="items", verbose_name=_("定期コース")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="course_items", verbose_name=_("商品")
+    )
     quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
 
     class Meta:
@@ -82,8 +86,12 @@ class CoursePrice(models.Model):
     product's own price applies.
     """
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="prices")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_prices")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="prices", verbose_name=_("定期コース")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="course_prices", verbose_name=_("商品")
+    )
     from_sequence = models.PositiveIntegerField(_("何回目から"), default=1)
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
@@ -105,7 +113,9 @@ class CoursePrice(models.Model):
 class CourseCycle(models.Model):
     """A cycle customers of the course may choose (e.g. every month, every 2 months, 2nd Tuesday)."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cycles")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("定期コース")
+    )
     unit = models.CharField(_("単位"), max_length=8, choices=CycleUnit.choices, default=CycleUnit.MONTH)
     interval = models.PositiveSmallIntegerField(_("間隔"), default=1)
     # Month cycles only. -1 means the last day / the last weekday of the month.
@@ -113,7 +123,7 @@ class CourseCycle(models.Model):
     nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
     weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, help_text=_("0=月 … 6=日"))
     is_default = models.BooleanField(_("既定"), default=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0)
 
     class Meta:
         verbose_name = _("選択可能な周期")
@@ -152,7 +162,9 @@ class PriceKind(models.TextChoices):
 class ProductSalePrice(models.Model):
     """A sale price (セール価格) for a period of business dates; the customer pays the lowest price."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sale_prices")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="sale_prices", verbose_name=_("商品")
+    )
     unit_price = models.PositiveIntegerField(_("セール価格（税込）"))
     starts_on = models.DateField(_("開始日"))
     # Inclusive; None: until further notice.
@@ -177,7 +189,9 @@ class ProductSalePrice(models.Model):
 class QuantityTier(models.Model):
     """A unit price from a quantity on (1 for ¥X, 10 or more for ¥Y each)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="quantity_tiers")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="quantity_tiers", verbose_name=_("商品")
+    )
     min_quantity = models.PositiveIntegerField(_("数量（以上）"))
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
@@ -197,8 +211,15 @@ class QuantityTier(models.Model):
 class GroupPrice(models.Model):
     """The unit price for members of a customer group (会員ランク価格)."""
 
-    group = models.ForeignKey("customers.CustomerGroup", on_delete=models.CASCADE, related_name="prices")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="group_prices")
+    group = models.ForeignKey(
+        "customers.CustomerGroup",
+        on_delete=models.CASCADE,
+        related_name="prices",
+        verbose_name=_("顧客グループ"),
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="group_prices", verbose_name=_("商品")
+    )
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
     class Meta:
@@ -217,7 +238,12 @@ class BulkDiscount(models.Model):
     """
 
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="bulk_discounts", null=True, blank=True
+        Course,
+        on_delete=models.CASCADE,
+        related_name="bulk_discounts",
+        null=True,
+        blank=True,
+        verbose_name=_("定期コース"),
     )
     min_quantity = models.PositiveIntegerField(_("合計数量（以上）"))
     kind = models.CharField(_("割引種別"), max_length=8, choices=PriceKind.choices, default=PriceKind.PERCENT)

@@ -31,20 +31,30 @@ class CustomerGroup(models.Model):
 
 
 class Customer(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer",
+        verbose_name=_("ログインユーザー"),
+    )
     name = models.CharField(_("氏名"), max_length=100)
     name_kana = models.CharField(_("氏名（カナ）"), max_length=100, blank=True)
     phone = models.CharField(_("電話番号"), max_length=20, blank=True)
     group = models.ForeignKey(
-        CustomerGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
+        CustomerGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        verbose_name=_("顧客グループ"),
     )
     # Members earn and use points; guests do not.
     is_member = models.BooleanField(_("会員"), default=True)
     # A blacklisted customer's child orders are still created, but on hold (要対応).
     is_blacklisted = models.BooleanField(_("ブラックリスト"), default=False, db_index=True)
     blacklist_reason = models.CharField(_("ブラックリスト理由"), max_length=200, blank=True)
-    stripe_customer_id = models.CharField(max_length=64, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    stripe_customer_id = models.CharField(_("Stripe顧客ID"), max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("顧客")
@@ -59,7 +69,9 @@ class Customer(models.Model):
 
 
 class Address(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("顧客")
+    )
     label = models.CharField(_("ラベル"), max_length=50, blank=True)
     recipient_name = models.CharField(_("お届け先氏名"), max_length=100)
     postal_code = models.CharField(_("郵便番号"), max_length=8)

@@ -36,7 +36,7 @@ class Coupon(models.Model):
     sequences = models.JSONField(_("適用回"), default=list, blank=True)
     min_subtotal = models.PositiveIntegerField(_("最低購入金額"), default=0)
     is_active = models.BooleanField(_("有効"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("クーポン")
@@ -49,10 +49,17 @@ class Coupon(models.Model):
 class CouponRedemption(models.Model):
     """One use of a coupon by one order. Deleted when the order is cancelled: the use is given back."""
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption")
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("クーポン")
+    )
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption", verbose_name=_("受注")
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="coupon_redemptions"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="coupon_redemptions",
+        verbose_name=_("顧客"),
     )
     subscription = models.ForeignKey(
         "subscriptions.Subscription",
@@ -60,6 +67,7 @@ class CouponRedemption(models.Model):
         related_name="coupon_redemptions",
         null=True,
         blank=True,
+        verbose_name=_("定期購入"),
     )
     sequence = models.PositiveIntegerField(_("定期回数"), null=True, blank=True)
     created_at = models.DateTimeField(_("利用日時"), auto_now_add=True)
