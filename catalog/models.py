@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-
-from core.formats import WEEKDAYS_JA
 
 
 class TaxRate(models.IntegerChoices):
@@ -134,24 +134,33 @@ class CourseCycle(models.Model):
         return describe_cycle(self)
 
 
+# The n-th weekday of a month cycle, as describe_cycle words it.
+_NTH_WEEK = {1: _("第1"), 2: _("第2"), 3: _("第3"), 4: _("第4"), -1: _("最終")}
+
+
 def describe_cycle(cycle: object) -> str:
-    """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日.
+    """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日 (in English:
+    Every month / Every 2 weeks / Every month on the second Tuesday).
 
     Takes anything with unit, interval, day_of_month, nth_week and weekday attributes.
     """
+    n = cycle.interval
     if cycle.unit == "day":
-        return f"{cycle.interval}日ごと"
+        return ngettext("%(n)d日ごと", "%(n)d日ごと", n) % {"n": n}
     if cycle.unit == "week":
-        return f"{cycle.interval}週間ごと"
-    head = "毎月" if cycle.interval == 1 else f"{cycle.interval}ヶ月ごと"
+        return ngettext("%(n)d週間ごと", "%(n)d週間ごと", n) % {"n": n}
+    monthly = n == 1
     if cycle.nth_week is not None:
-        nth = "最終" if cycle.nth_week == -1 else f"第{cycle.nth_week}"
-        return f"{head}{nth}{WEEKDAYS_JA[cycle.weekday]}曜日"
+        values = {"n": n, "nth": _NTH_WEEK[cycle.nth_week], "weekday": WEEKDAYS[cycle.weekday]}
+        if monthly:
+            return gettext("毎月%(nth)s%(weekday)s") % values
+        return gettext("%(n)dヶ月ごと%(nth)s%(weekday)s") % values
     if cycle.day_of_month == -1:
-        return f"{head}末日"
+        return gettext("毎月末日") if monthly else gettext("%(n)dヶ月ごと末日") % {"n": n}
     if cycle.day_of_month:
-        return f"{head}{cycle.day_of_month}日"
-    return f"{cycle.interval}ヶ月ごと"
+        values = {"n": n, "day": cycle.day_of_month}
+        return (gettext("毎月%(day)d日") if monthly else gettext("%(n)dヶ月ごと%(day)d日")) % values
+    return ngettext("%(n)dヶ月ごと", "%(n)dヶ月ごと", n) % {"n": n}
 
 
 class PriceKind(models.TextChoices):

@@ -8,4 +8,4 @@ class MypageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the sign-up receiver
+        from . import language, signals  # noqa: F401 - connects the sign-up and sign-in receivers

@@ -7,8 +7,11 @@ rows with one indexed query. Only subscriptions.services writes them.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CycleUnit, describe_cycle
@@ -316,6 +319,34 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", _("システム")
 
 
+# What people call each SubscriptionEvent.kind: the services' EventKind values, then the kinds the
+# nightly run writes (scheduler.generation.writers). Shown on the my page and in the admin.
+EVENT_LABELS = {
+    "created": _("お申し込み"),
+    "skipped": _("スキップ"),
+    "unskipped": _("スキップ取り消し"),
+    "next_date_changed": _("お届け日変更"),
+    "cycle_changed": _("周期変更"),
+    "time_slot_changed": _("時間帯変更"),
+    "items_changed": _("数量変更"),
+    "address_changed": _("お届け先変更"),
+    "payment_method_changed": _("お支払い方法変更"),
+    "points_reservation_changed": _("ポイント利用設定"),
+    "coupon_changed": _("クーポン変更"),
+    "paused": _("休止"),
+    "resumed": _("再開"),
+    "suspended": _("停止"),
+    "cancelled": _("解約"),
+    "restarted": _("定期再開"),
+    "attention_added": _("要対応に設定"),
+    "attention_cleared": _("要対応を解除"),
+    "cycle_given_back": _("定期回数の戻し"),
+    "order_created": _("受注作成"),
+    "sequence_skipped_stock_short": _("在庫不足のためスキップ"),
+    "schedule_advanced": _("次回へ繰り越し"),
+}
+
+
 class SubscriptionEvent(models.Model):
     """The timeline: every change, by whom, with the values before and after. Never modified."""
 
@@ -344,4 +375,10 @@ class SubscriptionEvent(models.Model):
         indexes = [models.Index(fields=["subscription", "-created_at"], name="sub_event_timeline_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind}"
+        when = timezone.localtime(self.created_at, ZoneInfo(settings.SHOP_TIMEZONE))
+        return f"{when:%Y-%m-%d %H:%M} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The kind in words (a kind this table does not know shows as it is stored)."""
+        return str(EVENT_LABELS.get(self.kind, self.kind))
