@@ -266,5 +266,7 @@ class BulkDiscount(models.Model):
         ordering = ["min_quantity"]
 
     def __str__(self) -> str:
-        unit = "%" if self.kind == PriceKind.PERCENT else "円"
-        return f"{self.min_quantity}個以上 {self.value}{unit}引き"
+        values = {"n": self.min_quantity, "value": self.value}
+        if self.kind == PriceKind.PERCENT:
+            return gettext("%(n)d個以上 %(value)d%%引き") % values
+        return gettext("%(n)d個以上 %(value)d円引き") % values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -145,7 +146,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"受注 #{self.pk}"
+        return gettext("受注 #%(id)s") % {"id": self.pk}
 
     @property
     def number(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,4 +80,4 @@ class CouponRedemption(models.Model):
         indexes = [models.Index(fields=["coupon", "customer"], name="coupon_redemption_cust_idx")]
 
     def __str__(self) -> str:
-        return f"{self.coupon_id} → 受注 {self.order_id}"
+        return gettext("%(coupon)s → 受注 %(order)s") % {"coupon": self.coupon_id, "order": self.order_id}

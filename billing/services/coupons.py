@@ -39,7 +39,9 @@ def coupon_refusal_message(
             "amount": f"{coupon.min_subtotal:,}"
         }
     if code == "coupon_not_applicable" and coupon and coupon.applies_to == CouponAppliesTo.SEQUENCES:
-        listed = pgettext("list of delivery numbers", "・").join(str(s) for s in sorted(int(s) for s in coupon.sequences))
+        listed = pgettext("list of delivery numbers", "・").join(
+            str(s) for s in sorted(int(s) for s in coupon.sequences)
+        )
         if next_sequence:
             return _("このクーポンは%(listed)s回目のお届けが対象です（次回は%(next)d回目です）。") % {
                 "listed": listed,
