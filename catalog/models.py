@@ -19,6 +19,26 @@ class CycleUnit(models.TextChoices):
     MONTH = "month", _("ヶ月ごと")
 
 
+class Weekday(models.IntegerChoices):
+    """Python's weekday numbers (date.weekday()), named for people."""
+
+    MONDAY = 0, _("月曜日")
+    TUESDAY = 1, _("火曜日")
+    WEDNESDAY = 2, _("水曜日")
+    THURSDAY = 3, _("木曜日")
+    FRIDAY = 4, _("金曜日")
+    SATURDAY = 5, _("土曜日")
+    SUNDAY = 6, _("日曜日")
+
+
+class NthWeek(models.IntegerChoices):
+    FIRST = 1, _("第1週")
+    SECOND = 2, _("第2週")
+    THIRD = 3, _("第3週")
+    FOURTH = 4, _("第4週")
+    LAST = -1, _("最終週")
+
+
 class Product(models.Model):
     sku = models.CharField(_("SKU（商品コード）"), max_length=64, unique=True)
     name = models.CharField(_("商品名"), max_length=200)
@@ -120,8 +140,8 @@ class CourseCycle(models.Model):
     interval = models.PositiveSmallIntegerField(_("間隔"), default=1)
     # Month cycles only. -1 means the last day / the last weekday of the month.
     day_of_month = models.SmallIntegerField(_("お届け日（日）"), null=True, blank=True)
-    nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
-    weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, help_text=_("0=月 … 6=日"))
+    nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True, choices=NthWeek.choices)
+    weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, choices=Weekday.choices)
     is_default = models.BooleanField(_("既定"), default=False)
     position = models.PositiveSmallIntegerField(_("表示順"), default=0)
 

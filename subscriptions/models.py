@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import CycleUnit, describe_cycle
+from catalog.models import CycleUnit, NthWeek, Weekday, describe_cycle
 from core.models import SingletonModel
 
 from .calendar import BusinessCalendar
@@ -112,7 +113,8 @@ class SpecialDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["policy", "date"], name="special_day_unique")]
 
     def __str__(self) -> str:
-        return f"{self.date} {'営業' if self.is_open else '休業'}"
+        state = gettext("営業") if self.is_open else gettext("休業")
+        return f"{self.date} {state}"
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -175,8 +177,8 @@ class Subscription(models.Model):
     cycle_unit = models.CharField(_("周期単位"), max_length=8, choices=CycleUnit.choices)
     cycle_interval = models.PositiveSmallIntegerField(_("周期間隔"), default=1)
     cycle_day_of_month = models.SmallIntegerField(_("お届け日（日）"), null=True, blank=True)
-    cycle_nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
-    cycle_weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True)
+    cycle_nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True, choices=NthWeek.choices)
+    cycle_weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, choices=Weekday.choices)
 
     # The schedule anchor: delivery anchor_sequence falls on anchor_date; later ones follow the cycle.
     anchor_date = models.DateField(_("基準日"))
