@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from billing.money import format_yen
 from billing.tax import REDUCED_MARK, REDUCED_RATE, tax_summary
@@ -110,7 +111,7 @@ def invoice(order, lines, *, issuer: Issuer, issued_on: date) -> Document:  # no
             _("発行日: %(date)s") % {"date": _jp(issued_on)},
             _("注文日: %(date)s") % {"date": _jp(order.creation_date)},
         ],
-        to_lines=[_("%(name)s 様") % {"name": order.customer.name}],
+        to_lines=[pgettext("addressee", "%(name)s 様") % {"name": order.customer.name}],
         from_lines=[
             issuer.name,
             _("登録番号: %(number)s") % {"number": issuer.registration_number},
@@ -145,7 +146,7 @@ def delivery_slip(order, lines, *, issuer: Issuer) -> Document:  # noqa: ANN001
             _("注文番号: %(number)s") % {"number": order.number},
             _("お届け日: %(date)s") % {"date": _jp(order.delivery_date)},
         ],
-        to_lines=[*_address_lines(order), _("%(name)s 様") % {"name": order.ship_name}],
+        to_lines=[*_address_lines(order), pgettext("addressee", "%(name)s 様") % {"name": order.ship_name}],
         from_lines=[issuer.name, issuer.address],
         headers=headers,
         rows=rows,
