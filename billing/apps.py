@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingConfig(AppConfig):
     name = "billing"
+    verbose_name = _("決済・価格")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
 from core.errors import Conflict
@@ -509,12 +510,12 @@ def _record_redemptions(rows: list[BenefitRow]) -> None:
         totals[coupon_id] = totals.get(coupon_id, 0) + 1
         per_customer[(coupon_id, customer_id)] += 1
         if coupon.max_uses is not None and totals[coupon_id] > coupon.max_uses:
-            raise Conflict("coupon_used_up", "このクーポンは利用上限に達しました。")
+            raise Conflict("coupon_used_up", _("このクーポンは利用上限に達しました。"))
         if (
             coupon.max_uses_per_customer is not None
             and per_customer[(coupon_id, customer_id)] > coupon.max_uses_per_customer
         ):
-            raise Conflict("coupon_limit_reached", "このクーポンはご利用回数の上限に達しています。")
+            raise Conflict("coupon_limit_reached", _("このクーポンはご利用回数の上限に達しています。"))
     CouponRedemption.objects.bulk_create(
         CouponRedemption(order_id=o, customer_id=c, subscription_id=s, sequence=q, coupon_id=k)
         for o, c, s, q, k, _p in rows
@@ -539,7 +540,7 @@ def _record_point_uses(rows: list[BenefitRow], on: date) -> None:
     for _order_id, customer_id, _sub, _seq, _coupon, points in rows:
         account = accounts.get(customer_id)
         if account is None or account.balance < points:
-            raise Conflict("points_insufficient", "ポイント残高が不足しています。")
+            raise Conflict("points_insufficient", _("ポイント残高が不足しています。"))
         account.balance -= points
         account.last_activity_on = on
     PointEntry.objects.bulk_create(

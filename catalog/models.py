@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-
-from core.formats import WEEKDAYS_JA
 
 
 class TaxRate(models.IntegerChoices):
@@ -19,8 +19,28 @@ class CycleUnit(models.TextChoices):
     MONTH = "month", _("ヶ月ごと")
 
 
+class Weekday(models.IntegerChoices):
+    """Python's weekday numbers (date.weekday()), named for people."""
+
+    MONDAY = 0, _("月曜日")
+    TUESDAY = 1, _("火曜日")
+    WEDNESDAY = 2, _("水曜日")
+    THURSDAY = 3, _("木曜日")
+    FRIDAY = 4, _("金曜日")
+    SATURDAY = 5, _("土曜日")
+    SUNDAY = 6, _("日曜日")
+
+
+class NthWeek(models.IntegerChoices):
+    FIRST = 1, _("第1週")
+    SECOND = 2, _("第2週")
+    THIRD = 3, _("第3週")
+    FOURTH = 4, _("第4週")
+    LAST = -1, _("最終週")
+
+
 class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    sku = models.CharField(_("SKU（商品コード）"), max_length=64, unique=True)
     name = models.CharField(_("商品名"), max_length=200)
     # In yen, tax included (税込). Never a float.
     price = models.PositiveIntegerField(_("通常価格（税込）"))
@@ -28,7 +48,7 @@ class Product(models.Model):
     # None: stock is not tracked. Taken when a child order is created.
     stock = models.IntegerField(_("在庫数"), null=True, blank=True)
     is_active = models.BooleanField(_("販売中"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("商品")
@@ -48,7 +68,7 @@ class Course(models.Model):
     is_active = models.BooleanField(_("受付中"), default=True)
     # 最低継続回数: the customer may cancel on the my page only after this many deliveries.
     min_deliveries = models.PositiveSmallIntegerField(_("最低継続回数"), default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("定期コース")
@@ -62,8 +82,12 @@ class Course(models.Model):
 class CourseItem(models.Model):
     """A product in a course with its default quantity per delivery."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_items")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="items", verbose_name=_("定期コース")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="course_items", verbose_name=_("商品")
+    )
     quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
 
     class Meta:
@@ -82,8 +106,12 @@ class CoursePrice(models.Model):
     product's own price applies.
     """
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="prices")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="course_prices")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="prices", verbose_name=_("定期コース")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="course_prices", verbose_name=_("商品")
+    )
     from_sequence = models.PositiveIntegerField(_("何回目から"), default=1)
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
@@ -105,15 +133,17 @@ class CoursePrice(models.Model):
 class CourseCycle(models.Model):
     """A cycle customers of the course may choose (e.g. every month, every 2 months, 2nd Tuesday)."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cycles")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("定期コース")
+    )
     unit = models.CharField(_("単位"), max_length=8, choices=CycleUnit.choices, default=CycleUnit.MONTH)
     interval = models.PositiveSmallIntegerField(_("間隔"), default=1)
     # Month cycles only. -1 means the last day / the last weekday of the month.
     day_of_month = models.SmallIntegerField(_("お届け日（日）"), null=True, blank=True)
-    nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
-    weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, help_text=_("0=月 … 6=日"))
+    nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True, choices=NthWeek.choices)
+    weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, choices=Weekday.choices)
     is_default = models.BooleanField(_("既定"), default=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0)
 
     class Meta:
         verbose_name = _("選択可能な周期")
@@ -124,24 +154,33 @@ class CourseCycle(models.Model):
         return describe_cycle(self)
 
 
+# The n-th weekday of a month cycle, as describe_cycle words it.
+_NTH_WEEK = {1: _("第1"), 2: _("第2"), 3: _("第3"), 4: _("第4"), -1: _("最終")}
+
+
 def describe_cycle(cycle: object) -> str:
-    """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日.
+    """The cycle in the words a Japanese shop uses: 1ヶ月ごと / 2週間ごと / 毎月第2火曜日 (in English:
+    Every month / Every 2 weeks / Every month on the second Tuesday).
 
     Takes anything with unit, interval, day_of_month, nth_week and weekday attributes.
     """
+    n = cycle.interval
     if cycle.unit == "day":
-        return f"{cycle.interval}日ごと"
+        return ngettext("%(n)d日ごと", "%(n)d日ごと", n) % {"n": n}
     if cycle.unit == "week":
-        return f"{cycle.interval}週間ごと"
-    head = "毎月" if cycle.interval == 1 else f"{cycle.interval}ヶ月ごと"
+        return ngettext("%(n)d週間ごと", "%(n)d週間ごと", n) % {"n": n}
+    monthly = n == 1
     if cycle.nth_week is not None:
-        nth = "最終" if cycle.nth_week == -1 else f"第{cycle.nth_week}"
-        return f"{head}{nth}{WEEKDAYS_JA[cycle.weekday]}曜日"
+        values = {"n": n, "nth": _NTH_WEEK[cycle.nth_week], "weekday": WEEKDAYS[cycle.weekday]}
+        if monthly:
+            return gettext("毎月%(nth)s%(weekday)s") % values
+        return gettext("%(n)dヶ月ごと%(nth)s%(weekday)s") % values
     if cycle.day_of_month == -1:
-        return f"{head}末日"
+        return gettext("毎月末日") if monthly else gettext("%(n)dヶ月ごと末日") % {"n": n}
     if cycle.day_of_month:
-        return f"{head}{cycle.day_of_month}日"
-    return f"{cycle.interval}ヶ月ごと"
+        values = {"n": n, "day": cycle.day_of_month}
+        return (gettext("毎月%(day)d日") if monthly else gettext("%(n)dヶ月ごと%(day)d日")) % values
+    return ngettext("%(n)dヶ月ごと", "%(n)dヶ月ごと", n) % {"n": n}
 
 
 class PriceKind(models.TextChoices):
@@ -152,7 +191,9 @@ class PriceKind(models.TextChoices):
 class ProductSalePrice(models.Model):
     """A sale price (セール価格) for a period of business dates; the customer pays the lowest price."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sale_prices")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="sale_prices", verbose_name=_("商品")
+    )
     unit_price = models.PositiveIntegerField(_("セール価格（税込）"))
     starts_on = models.DateField(_("開始日"))
     # Inclusive; None: until further notice.
@@ -177,7 +218,9 @@ class ProductSalePrice(models.Model):
 class QuantityTier(models.Model):
     """A unit price from a quantity on (1 for ¥X, 10 or more for ¥Y each)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="quantity_tiers")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="quantity_tiers", verbose_name=_("商品")
+    )
     min_quantity = models.PositiveIntegerField(_("数量（以上）"))
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
@@ -197,8 +240,15 @@ class QuantityTier(models.Model):
 class GroupPrice(models.Model):
     """The unit price for members of a customer group (会員ランク価格)."""
 
-    group = models.ForeignKey("customers.CustomerGroup", on_delete=models.CASCADE, related_name="prices")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="group_prices")
+    group = models.ForeignKey(
+        "customers.CustomerGroup",
+        on_delete=models.CASCADE,
+        related_name="prices",
+        verbose_name=_("顧客グループ"),
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="group_prices", verbose_name=_("商品")
+    )
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
 
     class Meta:
@@ -217,7 +267,12 @@ class BulkDiscount(models.Model):
     """
 
     course = models.ForeignKey(
-        Course, on_delete=models.CASCADE, related_name="bulk_discounts", null=True, blank=True
+        Course,
+        on_delete=models.CASCADE,
+        related_name="bulk_discounts",
+        null=True,
+        blank=True,
+        verbose_name=_("定期コース"),
     )
     min_quantity = models.PositiveIntegerField(_("合計数量（以上）"))
     kind = models.CharField(_("割引種別"), max_length=8, choices=PriceKind.choices, default=PriceKind.PERCENT)
@@ -231,5 +286,7 @@ class BulkDiscount(models.Model):
         ordering = ["min_quantity"]
 
     def __str__(self) -> str:
-        unit = "%" if self.kind == PriceKind.PERCENT else "円"
-        return f"{self.min_quantity}個以上 {self.value}{unit}引き"
+        values = {"n": self.min_quantity, "value": self.value}
+        if self.kind == PriceKind.PERCENT:
+            return gettext("%(n)d個以上 %(value)d%%引き") % values
+        return gettext("%(n)d個以上 %(value)d円引き") % values

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from mypage.language import set_language
+
 admin.site.site_header = "定期購入 管理画面"
 admin.site.site_title = "定期購入"
 
@@ -10,7 +12,7 @@ urlpatterns = [
     path("", include("ops.urls")),  # /healthz/, /readyz/, /metrics
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),  # Django's, remembered per customer
     path("mypage/", include("mypage.urls")),
     path("api/", include("mypage.api_urls")),
     path(

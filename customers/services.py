@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError
 
-from .models import PREFECTURES, Address, Customer
+from .models import LANGUAGE_CHOICES, PREFECTURES, Address, Customer
 
 POSTAL_CODE = re.compile(r"^\d{3}-?\d{4}$")
 
@@ -98,3 +98,13 @@ def address_create(
             is_default=make_default,
             is_remote_island=is_remote_island,
         )
+
+
+def customer_set_language(*, user_id: int, language: str) -> bool:
+    """Remember the language the user's customer uses the shop in (their emails follow it).
+
+    A language the shop does not offer is ignored. Returns whether a row changed; a user without a
+    customer profile (staff) changes nothing."""
+    if language not in dict(LANGUAGE_CHOICES):
+        return False
+    return bool(Customer.objects.filter(user_id=user_id).exclude(language=language).update(language=language))

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MypageConfig(AppConfig):
     name = "mypage"
+    verbose_name = _("マイページ")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the sign-up receiver
+        from . import language, signals  # noqa: F401 - connects the sign-up and sign-in receivers

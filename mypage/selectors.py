@@ -16,7 +16,6 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 
 from billing import selectors as billing_selectors
 from billing.models import PaymentMethod
@@ -240,33 +239,9 @@ def course_cycle_choices(*, subscription: Subscription) -> list[CourseCycle]:
     return list(CourseCycle.objects.filter(course_id=subscription.course_id))
 
 
-# What the timeline calls each event kind (subscriptions.services.EventKind and billing's kinds).
-EVENT_LABELS = {
-    "created": _("お申し込み"),
-    "skipped": _("スキップ"),
-    "unskipped": _("スキップ取り消し"),
-    "next_date_changed": _("お届け日変更"),
-    "cycle_changed": _("周期変更"),
-    "time_slot_changed": _("時間帯変更"),
-    "items_changed": _("数量変更"),
-    "address_changed": _("お届け先変更"),
-    "payment_method_changed": _("お支払い方法変更"),
-    "points_reservation_changed": _("ポイント利用設定"),
-    "coupon_changed": _("クーポン変更"),
-    "paused": _("休止"),
-    "resumed": _("再開"),
-    "suspended": _("停止"),
-    "cancelled": _("解約"),
-    "restarted": _("定期再開"),
-}
-
-
 def timeline(*, subscription: Subscription, limit: int = TIMELINE_LIMIT) -> list[SubscriptionEvent]:
-    """The latest events, newest first, each with a `label` for people."""
-    events = list(SubscriptionEvent.objects.filter(subscription=subscription)[:limit])
-    for event in events:
-        event.label = EVENT_LABELS.get(event.kind, event.kind)
-    return events
+    """The latest events, newest first; each has a `label` for people (SubscriptionEvent.label)."""
+    return list(SubscriptionEvent.objects.filter(subscription=subscription)[:limit])
 
 
 @dataclass(frozen=True, slots=True)

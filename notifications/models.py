@@ -14,20 +14,25 @@ class NotificationStatus(models.TextChoices):
 
 class Notification(models.Model):
     # e.g. "reminder:sub=12:seq=4" — the unique key is what makes a notice go out once.
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(_("通知キー"), max_length=200, unique=True)
     kind = models.CharField(_("種別"), max_length=50, db_index=True)
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("顧客"),
     )
     to_email = models.EmailField(_("宛先"))
     subject = models.CharField(_("件名"), max_length=200)
     body = models.TextField(_("本文"))
     status = models.CharField(
-        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+        _("状態"), max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("エラー"), blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -26,10 +26,11 @@ def notification_send(
 ) -> Notification | None:
     """Render `notifications/<kind>_subject.txt` and `_body.txt` and mail them once per key.
 
+    The mail is in the customer's language (Customer.language), in the shop's without a customer.
     Returns the new Notification, or None when this key was already sent (or queued) before.
     The mail goes out after the surrounding transaction commits, so a rolled-back run sends nothing.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(_language(customer)):
         ctx = {"site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notifications/{kind}_subject.txt", ctx).split())
         body = render_to_string(f"notifications/{kind}_body.txt", ctx)
@@ -42,6 +43,11 @@ def notification_send(
         return None
     transaction.on_commit(lambda: _deliver(notice.pk))
     return notice
+
+
+def _language(customer: Any) -> str:
+    language = getattr(customer, "language", "") or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _deliver(notification_id: int) -> None:

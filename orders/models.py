@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,10 +51,17 @@ class PaymentStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("顧客")
+    )
     # Set for child orders of a subscription; (subscription, sequence) is unique.
     subscription = models.ForeignKey(
-        "subscriptions.Subscription", on_delete=models.PROTECT, related_name="orders", null=True, blank=True
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("定期購入"),
     )
     sequence = models.PositiveIntegerField(_("定期回数"), null=True, blank=True)
     status = models.CharField(
@@ -83,11 +91,21 @@ class Order(models.Model):
     is_gift = models.BooleanField(_("ギフト"), default=False)
 
     payment_method = models.ForeignKey(
-        "billing.PaymentMethod", on_delete=models.SET_NULL, related_name="orders", null=True, blank=True
+        "billing.PaymentMethod",
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("支払方法"),
     )
     payment_kind = models.CharField(_("支払方法"), max_length=16, blank=True)
     coupon = models.ForeignKey(
-        "billing.Coupon", on_delete=models.SET_NULL, related_name="orders", null=True, blank=True
+        "billing.Coupon",
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("クーポン"),
     )
 
     # Amounts in yen, tax included. total = items_subtotal - discount_total + shipping_fee + cod_fee - points_used.
@@ -105,7 +123,7 @@ class Order(models.Model):
     completed_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("キャンセル日時"), null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("受注")
@@ -128,7 +146,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"受注 #{self.pk}"
+        return gettext("受注 #%(id)s") % {"id": self.pk}
 
     @property
     def number(self) -> str:
@@ -136,10 +154,12 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("受注"))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("商品")
+    )
     # Copied at creation: later catalogue edits do not rewrite orders.
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(_("SKU（商品コード）"), max_length=64)
     product_name = models.CharField(_("商品名"), max_length=200)
     quantity = models.PositiveIntegerField(_("数量"))
     unit_price = models.PositiveIntegerField(_("単価（税込）"))
@@ -158,15 +178,20 @@ class OrderLine(models.Model):
 class OrderEvent(models.Model):
     """Every status change of an order, by whom. Never modified."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("受注"))
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行者"),
     )
-    kind = models.CharField(max_length=40)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    note = models.TextField(blank=True)
+    kind = models.CharField(_("種別"), max_length=40)
+    before = models.JSONField(_("変更前"), default=dict, blank=True)
+    after = models.JSONField(_("変更後"), default=dict, blank=True)
+    note = models.TextField(_("メモ"), blank=True)
 
     class Meta:
         verbose_name = _("受注履歴")

@@ -22,14 +22,14 @@ class NightlyRun(models.Model):
     # Generation is fanned out to this many lanes; each lane claims batches until nothing is due.
     lanes = models.PositiveSmallIntegerField(_("並列数"), default=1)
     # Lanes that found nothing more to do; the last one to report queues the later stages.
-    lanes_done = models.JSONField(default=list, blank=True)
+    lanes_done = models.JSONField(_("完了したレーン"), default=list, blank=True)
     # Summed over every batch, in the same transaction as the batch, so they are exact after retries.
     counters = models.JSONField(_("集計"), default=dict, blank=True)
     # Subscriptions whose order could not be planned (bad data); left for an admin, not retried tonight.
-    failed_subscription_ids = models.JSONField(default=list, blank=True)
+    failed_subscription_ids = models.JSONField(_("失敗した定期購入のID"), default=list, blank=True)
     started_at = models.DateTimeField(_("開始日時"), auto_now_add=True)
     finished_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("夜間バッチ実行")

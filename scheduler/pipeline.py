@@ -25,10 +25,9 @@ from django.db.models import Q
 
 from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
-from core.formats import jp_date
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
-from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus
+from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus, TimeSlot
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +106,9 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
                 "customer_name": subscription.customer.name,
                 "course_name": subscription.course.name,
                 "sequence": subscription.next_sequence,
-                "delivery_date": jp_date(subscription.next_delivery_date, weekday=True),
-                "time_slot": subscription.get_delivery_time_slot_display(),
-                "deadline": jp_date(deadline, weekday=True),
+                "delivery_date": subscription.next_delivery_date,
+                "time_slot": TimeSlot(subscription.delivery_time_slot).label,
+                "deadline": deadline,
                 "subscription_id": subscription.pk,
             },
         )

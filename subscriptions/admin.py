@@ -8,26 +8,29 @@ from __future__ import annotations
 
 from datetime import date
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.admin import CourseAdmin
-from catalog.models import Course
+from catalog.models import Course, Weekday
 from core.errors import DomainError
 
 from . import services
 from .actors import Actor
 from .calendar import CalendarError
 from .cycles import CycleError
+from .event_display import event_changes
 from .models import (
+    EVENT_LABELS,
     CancelReason,
     ShopPolicy,
     SpecialDay,
@@ -84,6 +87,20 @@ class CycleFilter(admin.SimpleListFilter):
         return queryset.filter(cycle_unit=unit, cycle_interval=int(interval) if interval.isdigit() else 0)
 
 
+class EventKindFilter(admin.SimpleListFilter):
+    """The timeline's kinds by name (SubscriptionEvent.label), not as stored."""
+
+    title = _("種別")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = SubscriptionEvent.objects.order_by("kind").values_list("kind", flat=True).distinct()
+        return [(kind, EVENT_LABELS.get(kind, kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 class SubscriptionItemInline(admin.TabularInline):
     model = SubscriptionItem
     extra = 0
@@ -95,10 +112,30 @@ class SubscriptionItemInline(admin.TabularInline):
         return False  # items change through subscription_change_items (one timeline event)
 
 
-class SubscriptionEventInline(admin.TabularInline):
+def _changes_table(event: SubscriptionEvent) -> SafeString:
+    """The event's before → after, one line per value that changed, in words (event_display)."""
+    rows = event_changes(event)
+    if not rows:
+        return SafeString("—")
+    return format_html_join("", "<div>{}: {} → {}</div>", ((label, old, new) for label, old, new in rows))
+
+
+class EventDisplay:
+    """The timeline's columns in words: the kind's name and the changed values."""
+
+    @admin.display(description=_("種別"), ordering="kind")
+    def kind_label(self, obj: SubscriptionEvent) -> str:
+        return obj.label
+
+    @admin.display(description=_("変更内容"))
+    def changes(self, obj: SubscriptionEvent) -> SafeString:
+        return _changes_table(obj)
+
+
+class SubscriptionEventInline(EventDisplay, admin.TabularInline):
     model = SubscriptionEvent
     extra = 0
-    fields = ("created_at", "kind", "actor_kind", "actor", "before", "after", "note")
+    fields = ("created_at", "kind_label", "actor_kind", "actor", "changes", "note")
     readonly_fields = fields
     can_delete = False
     ordering = ("-created_at", "-id")
@@ -345,16 +382,22 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscriptionEvent)
-class SubscriptionEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "subscription_id", "kind", "actor_kind", "actor", "note")
-    list_filter = ("kind", "actor_kind", ("created_at", admin.DateFieldListFilter))
+class SubscriptionEventAdmin(EventDisplay, admin.ModelAdmin):
+    list_display = ("created_at", "subscription_link", "kind_label", "actor_kind", "actor", "note")
+    list_filter = (EventKindFilter, "actor_kind", ("created_at", admin.DateFieldListFilter))
     search_fields = (
         "=subscription__id",
         "subscription__customer__name",
         "subscription__customer__user__email",
     )
     list_select_related = ("actor",)
-    readonly_fields = ("subscription", "created_at", "actor_kind", "actor", "kind", "before", "after", "note")
+    readonly_fields = ("subscription", "created_at", "actor_kind", "actor", "kind_label", "changes", "note")
+    fields = readonly_fields
+
+    @admin.display(description=_("定期購入"), ordering="subscription_id")
+    def subscription_link(self, obj: SubscriptionEvent) -> str:
+        url = reverse("admin:subscriptions_subscription_change", args=[obj.subscription_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.subscription_id)
 
     def has_add_permission(self, request):
         return False
@@ -372,10 +415,35 @@ class SpecialDayInline(admin.TabularInline):
     fields = ("date", "is_open", "note")
 
 
+class ShopPolicyForm(forms.ModelForm):
+    """Closed weekdays as named checkboxes; stored as the model keeps them ("5,6")."""
+
+    closed_weekdays = forms.TypedMultipleChoiceField(
+        label=ShopPolicy._meta.get_field("closed_weekdays").verbose_name,
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ShopPolicy
+        fields = ["closed_weekdays"]  # the admin adds the fieldsets' others
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "closed_weekdays" not in self.data:
+            self.initial["closed_weekdays"] = sorted(self.instance.closed_weekday_set)
+
+    def clean_closed_weekdays(self) -> str:
+        return ",".join(str(day) for day in sorted(set(self.cleaned_data["closed_weekdays"])))
+
+
 @admin.register(ShopPolicy)
 class ShopPolicyAdmin(admin.ModelAdmin):
     """A singleton: the list redirects to the one row's change page (created with defaults)."""
 
+    form = ShopPolicyForm
     inlines = (SpecialDayInline,)
     fieldsets = (
         (_("受注作成とカレンダー"), {"fields": ("lead_days", "closed_weekdays", "jp_holidays_closed")}),

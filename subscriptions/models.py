@@ -7,11 +7,15 @@ rows with one indexed query. Only subscriptions.services writes them.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import CycleUnit, describe_cycle
+from catalog.models import CycleUnit, NthWeek, Weekday, describe_cycle
 from core.models import SingletonModel
 
 from .calendar import BusinessCalendar
@@ -67,7 +71,7 @@ class ShopPolicy(SingletonModel):
     # Set by the nightly run as it starts generating: from then on an order "created today" can no
     # longer be made today, so changes must aim at a creation date after it.
     last_nightly_run_date = models.DateField(_("最終受注作成バッチ日"), null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("ショップ設定")
@@ -95,7 +99,9 @@ class ShopPolicy(SingletonModel):
 class SpecialDay(models.Model):
     """A special closure (臨時休業, 年末年始) or a special opening (臨時営業) that wins over the rules."""
 
-    policy = models.ForeignKey(ShopPolicy, on_delete=models.CASCADE, related_name="special_days")
+    policy = models.ForeignKey(
+        ShopPolicy, on_delete=models.CASCADE, related_name="special_days", verbose_name=_("ショップ設定")
+    )
     date = models.DateField(_("日付"))
     is_open = models.BooleanField(_("営業日"), default=False, help_text=_("オン: 臨時営業 / オフ: 臨時休業"))
     note = models.CharField(_("メモ"), max_length=100, blank=True)
@@ -107,7 +113,8 @@ class SpecialDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["policy", "date"], name="special_day_unique")]
 
     def __str__(self) -> str:
-        return f"{self.date} {'営業' if self.is_open else '休業'}"
+        state = gettext("営業") if self.is_open else gettext("休業")
+        return f"{self.date} {state}"
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -156,8 +163,12 @@ class CancelReason(models.TextChoices):
 
 
 class Subscription(models.Model):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="subscriptions")
-    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="subscriptions")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("顧客")
+    )
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("定期コース")
+    )
     status = models.CharField(
         _("状態"), max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
@@ -166,8 +177,8 @@ class Subscription(models.Model):
     cycle_unit = models.CharField(_("周期単位"), max_length=8, choices=CycleUnit.choices)
     cycle_interval = models.PositiveSmallIntegerField(_("周期間隔"), default=1)
     cycle_day_of_month = models.SmallIntegerField(_("お届け日（日）"), null=True, blank=True)
-    cycle_nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True)
-    cycle_weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True)
+    cycle_nth_week = models.SmallIntegerField(_("第n週"), null=True, blank=True, choices=NthWeek.choices)
+    cycle_weekday = models.SmallIntegerField(_("曜日"), null=True, blank=True, choices=Weekday.choices)
 
     # The schedule anchor: delivery anchor_sequence falls on anchor_date; later ones follow the cycle.
     anchor_date = models.DateField(_("基準日"))
@@ -185,7 +196,12 @@ class Subscription(models.Model):
         _("お届け時間帯"), max_length=8, choices=TimeSlot.choices, default=TimeSlot.NONE, blank=True
     )
     shipping_address = models.ForeignKey(
-        "customers.Address", on_delete=models.PROTECT, related_name="subscriptions", null=True, blank=True
+        "customers.Address",
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        null=True,
+        blank=True,
+        verbose_name=_("お届け先"),
     )
     payment_method = models.ForeignKey(
         "billing.PaymentMethod",
@@ -193,6 +209,7 @@ class Subscription(models.Model):
         related_name="subscriptions",
         null=True,
         blank=True,
+        verbose_name=_("支払方法"),
     )
 
     # 定期内受注数: child orders ever created; never decreases.
@@ -208,7 +225,12 @@ class Subscription(models.Model):
     )
     points_reservation_amount = models.PositiveIntegerField(_("予約ポイント数"), default=0)
     coupon = models.ForeignKey(
-        "billing.Coupon", on_delete=models.SET_NULL, related_name="subscriptions", null=True, blank=True
+        "billing.Coupon",
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+        null=True,
+        blank=True,
+        verbose_name=_("クーポン"),
     )
 
     paused_until = models.DateField(_("再開予定日"), null=True, blank=True)
@@ -219,14 +241,14 @@ class Subscription(models.Model):
 
     # Where the customer came from (流入元) and shop-defined fields.
     source = models.CharField(_("流入元"), max_length=100, blank=True)
-    utm_source = models.CharField(max_length=100, blank=True)
-    utm_medium = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_source = models.CharField(_("流入元（utm_source）"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("流入メディア（utm_medium）"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("キャンペーン（utm_campaign）"), max_length=100, blank=True)
     custom_fields = models.JSONField(_("カスタム項目"), default=dict, blank=True)
     remarks = models.TextField(_("備考"), blank=True)
 
     created_at = models.DateTimeField(_("申込日時"), auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("定期購入")
@@ -273,9 +295,11 @@ class Subscription(models.Model):
 
 
 class SubscriptionItem(models.Model):
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="items")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="items", verbose_name=_("定期購入")
+    )
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.PROTECT, related_name="subscription_items"
+        "catalog.Product", on_delete=models.PROTECT, related_name="subscription_items", verbose_name=_("商品")
     )
     quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
 
@@ -297,19 +321,54 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", _("システム")
 
 
+# What people call each SubscriptionEvent.kind: the services' EventKind values, then the kinds the
+# nightly run writes (scheduler.generation.writers). Shown on the my page and in the admin.
+EVENT_LABELS = {
+    "created": _("お申し込み"),
+    "skipped": _("スキップ"),
+    "unskipped": _("スキップ取り消し"),
+    "next_date_changed": _("お届け日変更"),
+    "cycle_changed": _("周期変更"),
+    "time_slot_changed": _("時間帯変更"),
+    "items_changed": _("数量変更"),
+    "address_changed": _("お届け先変更"),
+    "payment_method_changed": _("お支払い方法変更"),
+    "points_reservation_changed": _("ポイント利用設定"),
+    "coupon_changed": _("クーポン変更"),
+    "paused": _("休止"),
+    "resumed": _("再開"),
+    "suspended": _("停止"),
+    "cancelled": _("解約"),
+    "restarted": _("定期再開"),
+    "attention_added": _("要対応に設定"),
+    "attention_cleared": _("要対応を解除"),
+    "cycle_given_back": _("定期回数の戻し"),
+    "order_created": _("受注作成"),
+    "sequence_skipped_stock_short": _("在庫不足のためスキップ"),
+    "schedule_advanced": _("次回へ繰り越し"),
+}
+
+
 class SubscriptionEvent(models.Model):
     """The timeline: every change, by whom, with the values before and after. Never modified."""
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="events", verbose_name=_("定期購入")
+    )
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(_("実行者の種別"), max_length=10, choices=ActorKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行者"),
     )
     kind = models.CharField(_("種別"), max_length=40, db_index=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    note = models.TextField(blank=True)
+    before = models.JSONField(_("変更前"), default=dict, blank=True)
+    after = models.JSONField(_("変更後"), default=dict, blank=True)
+    note = models.TextField(_("メモ"), blank=True)
 
     class Meta:
         verbose_name = _("定期履歴")
@@ -318,4 +377,10 @@ class SubscriptionEvent(models.Model):
         indexes = [models.Index(fields=["subscription", "-created_at"], name="sub_event_timeline_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind}"
+        when = timezone.localtime(self.created_at, ZoneInfo(settings.SHOP_TIMEZONE))
+        return f"{when:%Y-%m-%d %H:%M} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """The kind in words (a kind this table does not know shows as it is stored)."""
+        return str(EVENT_LABELS.get(self.kind, self.kind))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,7 +37,7 @@ class Coupon(models.Model):
     sequences = models.JSONField(_("適用回"), default=list, blank=True)
     min_subtotal = models.PositiveIntegerField(_("最低購入金額"), default=0)
     is_active = models.BooleanField(_("有効"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("クーポン")
@@ -49,10 +50,17 @@ class Coupon(models.Model):
 class CouponRedemption(models.Model):
     """One use of a coupon by one order. Deleted when the order is cancelled: the use is given back."""
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption")
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("クーポン")
+    )
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="coupon_redemption", verbose_name=_("受注")
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="coupon_redemptions"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="coupon_redemptions",
+        verbose_name=_("顧客"),
     )
     subscription = models.ForeignKey(
         "subscriptions.Subscription",
@@ -60,6 +68,7 @@ class CouponRedemption(models.Model):
         related_name="coupon_redemptions",
         null=True,
         blank=True,
+        verbose_name=_("定期購入"),
     )
     sequence = models.PositiveIntegerField(_("定期回数"), null=True, blank=True)
     created_at = models.DateTimeField(_("利用日時"), auto_now_add=True)
@@ -71,4 +80,4 @@ class CouponRedemption(models.Model):
         indexes = [models.Index(fields=["coupon", "customer"], name="coupon_redemption_cust_idx")]
 
     def __str__(self) -> str:
-        return f"{self.coupon_id} → 受注 {self.order_id}"
+        return gettext("%(coupon)s → 受注 %(order)s") % {"coupon": self.coupon_id, "order": self.order_id}

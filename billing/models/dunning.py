@@ -42,7 +42,7 @@ class PaymentPolicy(SingletonModel):
     )
     # How long the link to complete 3-D Secure stays valid.
     authentication_link_days = models.PositiveSmallIntegerField(_("本人認証リンクの有効日数"), default=7)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("決済設定")
@@ -86,7 +86,9 @@ class DunningCase(models.Model):
     """What we are chasing for one order: a failed card (retry schedule), a 3-D Secure
     authentication, or an offline payment (deadline). One row per order."""
 
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="dunning")
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="dunning", verbose_name=_("受注")
+    )
     reason = models.CharField(_("理由"), max_length=20, choices=DunningReason.choices)
     status = models.CharField(
         _("状態"), max_length=10, choices=DunningStatus.choices, default=DunningStatus.OPEN
@@ -96,12 +98,12 @@ class DunningCase(models.Model):
     failures = models.PositiveSmallIntegerField(_("失敗回数"), default=0)
     next_retry_on = models.DateField(_("次回再決済日"), null=True, blank=True)
     hard_decline = models.BooleanField(_("再試行不可の拒否"), default=False)
-    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_code = models.CharField(_("最後のエラーコード"), max_length=64, blank=True)
     # Offline payments: the payment deadline (お支払期限) and when the reminder went out.
     deadline = models.DateField(_("お支払期限"), null=True, blank=True)
     reminded_on = models.DateField(_("再通知日"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("督促")

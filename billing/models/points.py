@@ -22,13 +22,13 @@ class PointKind(models.TextChoices):
 
 class PointAccount(models.Model):
     customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, related_name="point_account"
+        "customers.Customer", on_delete=models.CASCADE, related_name="point_account", verbose_name=_("顧客")
     )
     # Always equals the sum of the customer's ledger entries; written only under this row's lock.
     balance = models.IntegerField(_("ポイント残高"), default=0)
     # The last earn or use (for expiry after N days without activity), a business date.
     last_activity_on = models.DateField(_("最終利用日"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("ポイント口座")
@@ -42,22 +42,39 @@ class PointAccount(models.Model):
 class PointEntry(models.Model):
     """One movement of points. Never modified or deleted; a mistake is corrected by a new entry."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="point_entries")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="point_entries", verbose_name=_("顧客")
+    )
     kind = models.CharField(_("種別"), max_length=8, choices=PointKind.choices)
     # Signed: positive adds to the balance, negative takes from it.
     amount = models.IntegerField(_("ポイント"))
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="point_entries", null=True, blank=True
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="point_entries",
+        null=True,
+        blank=True,
+        verbose_name=_("受注"),
     )
     # REVERT entries point at the entry they undo; at most one revert per entry.
     reverts = models.OneToOneField(
-        "self", on_delete=models.PROTECT, related_name="reverted_by", null=True, blank=True
+        "self",
+        on_delete=models.PROTECT,
+        related_name="reverted_by",
+        null=True,
+        blank=True,
+        verbose_name=_("取り消し対象"),
     )
     # Credits only (earn, positive adjust): the business date after which the points are gone.
     expires_on = models.DateField(_("有効期限"), null=True, blank=True)
     note = models.CharField(_("メモ"), max_length=200, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("実行者"),
     )
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 

@@ -42,7 +42,7 @@ class BillingPolicy(SingletonModel):
     # Goods after discounts at or above this amount ship free; empty: never free.
     shipping_free_from = models.PositiveIntegerField(_("送料無料になる金額（税込）"), null=True, blank=True)
     remote_island_surcharge = models.PositiveIntegerField(_("離島追加送料（税込）"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         verbose_name = _("料金設定")

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.errors import DomainError, NotFound
-from core.formats import jp_date
+from core.formats import format_date
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription
 
@@ -23,11 +24,11 @@ def coupon_refusal_message(
     """The customer-facing sentence for a refusal code (also for PricedOrder.coupon_refusal)."""
     if code == "coupon_expired" and coupon and coupon.valid_until:
         return _("このクーポンの有効期限（%(date)sまで）を過ぎています。") % {
-            "date": jp_date(shop_date(coupon.valid_until))
+            "date": format_date(shop_date(coupon.valid_until))
         }
     if code == "coupon_not_started" and coupon and coupon.valid_from:
         return _("このクーポンは%(date)sからご利用いただけます。") % {
-            "date": jp_date(shop_date(coupon.valid_from))
+            "date": format_date(shop_date(coupon.valid_from))
         }
     if code == "coupon_limit_reached" and coupon and coupon.max_uses_per_customer:
         return _("このクーポンはお一人様%(n)d回までです。すでに上限までご利用いただいています。") % {
@@ -38,7 +39,9 @@ def coupon_refusal_message(
             "amount": f"{coupon.min_subtotal:,}"
         }
     if code == "coupon_not_applicable" and coupon and coupon.applies_to == CouponAppliesTo.SEQUENCES:
-        listed = "・".join(str(s) for s in sorted(int(s) for s in coupon.sequences))
+        listed = pgettext("list of delivery numbers", "・").join(
+            str(s) for s in sorted(int(s) for s in coupon.sequences)
+        )
         if next_sequence:
             return _("このクーポンは%(listed)s回目のお届けが対象です（次回は%(next)d回目です）。") % {
                 "listed": listed,

@@ -1,6 +1,9 @@
 """What each document says, as plain rows of text; render.py only lays them out.
 
 Kept apart from drawing so tests and other outputs (HTML, CSV) can use the same wording and numbers.
+The fixed text is in the active language: the customer's on the my page (an English invoice for a
+customer reading the shop in English), the shop's in the admin and print_documents. Names,
+addresses and the issuer stay as stored.
 """
 
 from __future__ import annotations
@@ -9,9 +12,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from billing.money import format_yen
-from billing.tax import REDUCED_LEGEND, REDUCED_MARK, REDUCED_RATE, tax_summary
-from core.formats import jp_date
+from billing.tax import REDUCED_MARK, REDUCED_RATE, tax_summary
+from core.formats import format_date
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class Document:
 
 
 def _jp(day: date | None) -> str:
-    return jp_date(day) if day else "-"
+    return format_date(day) if day else "-"
 
 
 def _norm(name: str) -> str:
@@ -48,7 +54,7 @@ def is_gift(order) -> bool:  # noqa: ANN001
 
 def _address_lines(order) -> list[str]:  # noqa: ANN001
     return [
-        f"〒{order.ship_postal_code}",
+        _("〒%(postal_code)s") % {"postal_code": order.ship_postal_code},
         f"{order.ship_prefecture}{order.ship_city}{order.ship_line1}",
         *([order.ship_line2] if order.ship_line2 else []),
     ]
@@ -77,57 +83,73 @@ def invoice(order, lines, *, issuer: Issuer, issued_on: date) -> Document:  # no
                 format_yen(line.line_total),
             ]
         )
-    totals = [("商品小計", format_yen(order.items_subtotal))]
+    totals = [(_("商品小計"), format_yen(order.items_subtotal))]
     if order.discount_total:
-        totals.append(("割引", format_yen(-order.discount_total)))
+        totals.append((_("割引"), format_yen(-order.discount_total)))
     if order.shipping_fee:
-        totals.append(("送料", format_yen(order.shipping_fee)))
+        totals.append((_("送料"), format_yen(order.shipping_fee)))
     if order.cod_fee:
-        totals.append(("代引手数料", format_yen(order.cod_fee)))
+        totals.append((_("代引手数料"), format_yen(order.cod_fee)))
     if order.points_used:
-        totals.append(("ポイント利用", format_yen(-order.points_used)))
-    totals.append(("ご請求金額（税込）", format_yen(order.total)))
+        totals.append((_("ポイント利用"), format_yen(-order.points_used)))
+    totals.append((_("ご請求金額（税込）"), format_yen(order.total)))
     summary = order_tax_summary(order, lines)
     # Standard rate first; JSONB does not keep the stored key order.
     for rate in sorted(summary, key=lambda r: -int(r)):
         row = summary[rate]
-        totals.append((f"{rate}%対象", f"{format_yen(row['base'])}（内消費税 {format_yen(row['tax'])}）"))
+        totals.append(
+            (
+                _("%(rate)s%%対象") % {"rate": rate},
+                _("%(base)s（内消費税 %(tax)s）")
+                % {"base": format_yen(row["base"]), "tax": format_yen(row["tax"])},
+            )
+        )
     return Document(
-        title="適格請求書",
+        title=_("適格請求書"),
         number_lines=[
-            f"注文番号: {order.number}",
-            f"発行日: {_jp(issued_on)}",
-            f"注文日: {_jp(order.creation_date)}",
+            _("注文番号: %(number)s") % {"number": order.number},
+            _("発行日: %(date)s") % {"date": _jp(issued_on)},
+            _("注文日: %(date)s") % {"date": _jp(order.creation_date)},
         ],
-        to_lines=[f"{order.customer.name} 様"],
-        from_lines=[issuer.name, f"登録番号: {issuer.registration_number}", issuer.address],
-        headers=["品名", "数量", "単価（税込）", "税率", "金額（税込）"],
+        to_lines=[pgettext("addressee", "%(name)s 様") % {"name": order.customer.name}],
+        from_lines=[
+            issuer.name,
+            _("登録番号: %(number)s") % {"number": issuer.registration_number},
+            issuer.address,
+        ],
+        headers=[_("品名"), _("数量"), _("単価（税込）"), _("税率"), _("金額（税込）")],
         rows=rows,
         totals=totals,
-        notes=[REDUCED_LEGEND, "金額はすべて税込です。値引き・送料・ポイントは税率ごとに按分しています。"],
+        notes=[
+            _("※は軽減税率対象"),
+            _("金額はすべて税込です。値引き・送料・ポイントは税率ごとに按分しています。"),
+        ],
     )
 
 
 def delivery_slip(order, lines, *, issuer: Issuer) -> Document:  # noqa: ANN001
     gift = is_gift(order)
     if gift:
-        headers = ["品名", "数量"]
+        headers = [_("品名"), _("数量")]
         rows = [[line.product_name, str(line.quantity)] for line in lines]
         totals: list[tuple[str, str]] = []
     else:
-        headers = ["品名", "数量", "単価（税込）", "金額（税込）"]
+        headers = [_("品名"), _("数量"), _("単価（税込）"), _("金額（税込）")]
         rows = [
             [line.product_name, str(line.quantity), format_yen(line.unit_price), format_yen(line.line_total)]
             for line in lines
         ]
-        totals = [("合計（税込）", format_yen(order.total))]
+        totals = [(_("合計（税込）"), format_yen(order.total))]
     return Document(
-        title="納品書",
-        number_lines=[f"注文番号: {order.number}", f"お届け日: {_jp(order.delivery_date)}"],
-        to_lines=[*_address_lines(order), f"{order.ship_name} 様"],
+        title=_("納品書"),
+        number_lines=[
+            _("注文番号: %(number)s") % {"number": order.number},
+            _("お届け日: %(date)s") % {"date": _jp(order.delivery_date)},
+        ],
+        to_lines=[*_address_lines(order), pgettext("addressee", "%(name)s 様") % {"name": order.ship_name}],
         from_lines=[issuer.name, issuer.address],
         headers=headers,
         rows=rows,
         totals=totals,
-        notes=["ご注文ありがとうございます。下記の通り納品いたします。"],
+        notes=[_("ご注文ありがとうございます。下記の通り納品いたします。")],
     )

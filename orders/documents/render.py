@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import Prefetch, TextChoices
+from django.utils.translation import gettext_lazy as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -30,8 +31,8 @@ NUMERIC_COLUMNS = 4
 
 
 class DocumentKind(TextChoices):
-    INVOICE = "invoice", "適格請求書"
-    SLIP = "slip", "納品書"
+    INVOICE = "invoice", _("適格請求書")
+    SLIP = "slip", _("納品書")
 
 
 def invoice_issuer() -> Issuer:
@@ -124,7 +125,7 @@ def documents_render(*, orders: Iterable[Order], kind: str, issued_on: date | No
     issued_on = issued_on or today_in_shop()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
-    canvas.setTitle(DocumentKind(kind).label)
+    canvas.setTitle(str(DocumentKind(kind).label))
     for order in orders:
         _draw(canvas, _document(order, kind, issuer, issued_on))
     canvas.save()

@@ -207,7 +207,7 @@ def _notify_skip(skip: PlannedSkip) -> None:
         key=f"stock_skip:{row.id}:{skip.sequence}",
         kind="stock_skip",
         to_email=row.customer_email,
-        customer=Customer(id=row.customer_id),
+        customer=Customer(id=row.customer_id, language=row.customer_language),
         context={
             "customer_name": row.customer_name,
             "subscription_id": row.id,

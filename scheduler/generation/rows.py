@@ -49,6 +49,7 @@ _COLUMNS = (
     ("customer__group_id", "customer_group_id"),
     ("customer__name", "customer_name"),
     ("customer__user__email", "customer_email"),
+    ("customer__language", "customer_language"),
     ("shipping_address__recipient_name", "ship_name"),
     ("shipping_address__postal_code", "ship_postal_code"),
     ("shipping_address__prefecture", "ship_prefecture"),
@@ -95,6 +96,7 @@ class DueRow:
     customer_group_id: int | None
     customer_name: str
     customer_email: str
+    customer_language: str  # the language the customer uses the shop in (their mails follow it)
     ship_name: str | None
     ship_postal_code: str | None
     ship_prefecture: str | None

@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError, Forbidden, NotFound
+from core.formats import format_short_date
 
 from ..actors import Actor
 from ..models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
@@ -63,7 +64,8 @@ class EventKind(StrEnum):
 
 
 def jp_date(day: date) -> str:
-    return _("%(month)d月%(day)d日") % {"month": day.month, "day": day.day}
+    """Month and day for a refusal, in the language of the request (2月28日 / Feb 28)."""
+    return format_short_date(day)
 
 
 def json_value(value: Any) -> Any:

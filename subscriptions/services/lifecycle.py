@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -101,10 +102,11 @@ def _reactivate(
         moved = move_to_first_reachable(subscription, policy, today)
         note = ""
         if moved:
-            note = _("次回お届け日を%(old)sから%(new)sに変更しました（過ぎた日のお届けは作成しません）。") % {
-                "old": jp_date(old_delivery),
-                "new": jp_date(subscription.next_delivery_date),
-            }
+            # A note for the shop's timeline: in the shop's language, whoever resumed.
+            with translation.override(settings.LANGUAGE_CODE):
+                note = _(
+                    "次回お届け日を%(old)sから%(new)sに変更しました（過ぎた日のお届けは作成しません）。"
+                ) % {"old": jp_date(old_delivery), "new": jp_date(subscription.next_delivery_date)}
         return save_with_event(
             subscription,
             actor=actor,
