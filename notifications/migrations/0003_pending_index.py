@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0001_initial'),
-        ('notifications', '0001_initial'),
+        ('notifications', '0002_verbose_names'),
     ]
 
     operations = [
