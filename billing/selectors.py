@@ -19,9 +19,18 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 
-from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
+from catalog.models import (
+    BulkDiscount,
+    CourseItem,
+    CoursePrice,
+    GroupPrice,
+    Product,
+    ProductSalePrice,
+    QuantityTier,
+)
 from core.errors import Conflict
 from customers.models import Customer
+from subscriptions.models import Subscription, SubscriptionItem
 
 from .models import (
     BillingPolicy,
@@ -340,9 +349,6 @@ class PricingBook:
                 )
             }
         if catalog is None:
-            from catalog.models import CourseItem
-            from subscriptions.models import SubscriptionItem
-
             course_ids = {s.course_id for s in subscriptions}
             # Two indexed subqueries: one OR across both joins made PostgreSQL scan every subscription
             # item per batch (h3, measured with bench/nightly.py: 17 ms at 12k rows, growing with N).
@@ -486,8 +492,6 @@ def record_benefits(*, orders: list[BenefitRow], on: date) -> None:
 def _record_redemptions(rows: list[BenefitRow]) -> None:
     if not rows:
         return
-    from subscriptions.models import Subscription
-
     coupon_ids = sorted({row[4] for row in rows})
     coupons = Coupon.objects.select_for_update(of=("self",)).in_bulk(coupon_ids)
     totals = dict(

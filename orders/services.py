@@ -20,6 +20,7 @@ from catalog.models import Product
 from core.errors import Conflict, NotFound
 from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
+from subscriptions.services import subscription_give_back_cycle
 
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
 from .signals import order_status_changed
@@ -143,8 +144,6 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
 
     orders_created (定期内受注数) stays: it counts orders ever created.
     """
-    from subscriptions.services import subscription_give_back_cycle
-
     with transaction.atomic():
         order = _lock_order(order_id)
         _require_transition(order, OrderStatus.CANCELLED)

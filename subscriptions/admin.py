@@ -20,14 +20,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.admin import CourseAdmin
-from catalog.models import Course
+from catalog.models import Course, describe_cycle
 from core.errors import DomainError
 
 from . import services
 from .actors import Actor
 from .calendar import CalendarError
-from .cycles import CycleError
+from .cycles import Cycle, CycleError
 from .models import (
+    AttentionReason,
     CancelReason,
     ShopPolicy,
     SpecialDay,
@@ -46,8 +47,6 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        from .models import AttentionReason
-
         return [("any", _("要対応あり")), ("none", _("要対応なし")), *AttentionReason.choices]
 
     def queryset(self, request, queryset):
@@ -66,10 +65,6 @@ class CycleFilter(admin.SimpleListFilter):
     parameter_name = "cycle"
 
     def lookups(self, request, model_admin):
-        from catalog.models import describe_cycle
-
-        from .cycles import Cycle
-
         pairs = (
             Subscription.objects.order_by("cycle_unit", "cycle_interval")
             .values_list("cycle_unit", "cycle_interval")

@@ -9,7 +9,7 @@ from core.models import SingletonModel
 
 
 class TaxRounding(models.TextChoices):
-    # Values match billing.money.Rounding.
+    # Values match core.money.Rounding.
     FLOOR = "floor", _("切り捨て")
     HALF_UP = "half_up", _("四捨五入")
     CEIL = "ceil", _("切り上げ")

@@ -14,12 +14,13 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
+from core.money import basis_points_of
 from customers.models import Customer
 from orders.models import Order
 from subscriptions.actors import Actor
+from subscriptions.selectors import today_in_shop
 
 from ..models import BillingPolicy, PointAccount, PointEntry, PointKind, PointsExpiry
-from ..money import basis_points_of
 from ..selectors import points_balance  # noqa: F401 - re-exported: the members-only balance
 
 CREDIT_KINDS = (PointKind.EARN, PointKind.ADJUST)
@@ -55,8 +56,6 @@ def points_earn_for_order(*, order_id: int, today: date | None = None) -> PointE
 
     Members only; idempotent: an order earns at most once (a unique constraint backs this up).
     """
-    from subscriptions.selectors import today_in_shop
-
     today = today or today_in_shop()
     with transaction.atomic():
         order = Order.objects.select_related("customer").filter(pk=order_id).first()
@@ -120,8 +119,6 @@ def points_adjust(
     *, customer_id: int, amount: int, note: str, actor: Actor, today: date | None = None
 ) -> PointEntry:
     """An admin's correction: positive grants (with the policy's expiry), negative takes back."""
-    from subscriptions.selectors import today_in_shop
-
     if not isinstance(amount, int) or amount == 0:
         raise DomainError(
             "invalid_points_amount", _("調整ポイント数を0以外の整数で指定してください。"), field="amount"

@@ -9,9 +9,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from billing.money import format_yen
-from billing.tax import REDUCED_LEGEND, REDUCED_MARK, REDUCED_RATE, tax_summary
 from core.formats import jp_date
+from core.money import format_yen
+from core.tax import REDUCED_LEGEND, REDUCED_MARK, REDUCED_RATE, tax_summary
 
 
 @dataclass(frozen=True)

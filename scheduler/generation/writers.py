@@ -151,7 +151,7 @@ def _events_copy_text(events: list[tuple], now: datetime) -> str:
 
 
 def _tax_summary_json(summary: dict[str, dict[str, int]]) -> str:
-    """billing.tax.tax_summary's {"10": {"base": int, "tax": int}, …} as json.dumps writes it, by
+    """core.tax.tax_summary's {"10": {"base": int, "tax": int}, …} as json.dumps writes it, by
     f-string: its keys are rate digits and its values ints, and json.dumps was a tenth of the
     writer's Python time."""
     return (

@@ -378,7 +378,7 @@ def test_a_coupon_ended_between_batches_is_not_used_by_later_batches(policy) -> 
 def test_the_copy_writers_tax_summary_text_is_what_json_dumps_writes(bases) -> None:
     import json
 
-    from billing.tax import tax_summary
+    from core.tax import tax_summary
     from scheduler.generation.writers import _tax_summary_json
 
     summary = tax_summary(bases)

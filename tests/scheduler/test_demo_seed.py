@@ -10,9 +10,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from catalog.demo import year_end_closures
 from catalog.models import Course, CourseCycle, CoursePrice, Product
 from customers.models import Address, Customer
+from scheduler.demo_seed import year_end_closures
 from subscriptions.models import SpecialDay, Subscription, SubscriptionEvent, SubscriptionItem
 from tests.subscriptions.services_helpers import on
 
