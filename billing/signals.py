@@ -14,11 +14,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from billing.models import CaptureMethod, PaymentPolicy
-from billing.services.coupons import coupon_release_for_order
-from billing.services.points import points_earn_for_order, points_revert_for_order
 from billing.tasks import capture_order, retry_subscription_payments, settle_cancelled_order
 from orders.models import OrderStatus, PaymentStatus
 from orders.signals import order_status_changed
+from pricing.services.coupons import coupon_release_for_order
+from pricing.services.points import points_earn_for_order, points_revert_for_order
 from subscriptions.models import SubscriptionEvent
 
 PAYMENT_METHOD_CHANGED = "payment_method_changed"
@@ -45,7 +45,7 @@ def on_order_status_changed(sender, order, before: str, after: str, **kwargs) ->
         points_revert_for_order(order_id=order_id)
         transaction.on_commit(lambda: settle_cancelled_order.delay(order_id))
     elif after == OrderStatus.COMPLETED:
-        points_earn_for_order(order_id=order_id)
+        points_earn_for_order(order=order)
     elif (
         after == OrderStatus.SHIPPED
         and order.payment_status == PaymentStatus.AUTHORIZED

@@ -87,7 +87,7 @@ class Order(models.Model):
     )
     payment_kind = models.CharField(_("支払方法"), max_length=16, blank=True)
     coupon = models.ForeignKey(
-        "billing.Coupon", on_delete=models.SET_NULL, related_name="orders", null=True, blank=True
+        "pricing.Coupon", on_delete=models.SET_NULL, related_name="orders", null=True, blank=True
     )
 
     # Amounts in yen, tax included. total = items_subtotal - discount_total + shipping_fee + cod_fee - points_used.

@@ -23,11 +23,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
 from core.formats import jp_date
 from notifications.models import Notification
 from notifications.services import notification_send
+from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus

@@ -208,7 +208,7 @@ class Subscription(models.Model):
     )
     points_reservation_amount = models.PositiveIntegerField(_("予約ポイント数"), default=0)
     coupon = models.ForeignKey(
-        "billing.Coupon", on_delete=models.SET_NULL, related_name="subscriptions", null=True, blank=True
+        "pricing.Coupon", on_delete=models.SET_NULL, related_name="subscriptions", null=True, blank=True
     )
 
     paused_until = models.DateField(_("再開予定日"), null=True, blank=True)

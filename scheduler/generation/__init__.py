@@ -29,10 +29,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from billing.selectors import PricingBook, PricingCatalog
 from catalog.models import Product
 from customers.models import Customer
 from notifications.services import notification_send
+from pricing.selectors import PricingBook, PricingCatalog
 from subscriptions.models import ShopPolicy
 
 from .plan import BatchPlan, PlanContext, PlannedSkip, ScheduleMemo, plan_batch

@@ -45,6 +45,7 @@ class BillingPolicy(SingletonModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "billing_billingpolicy"  # the table it had in billing: moved in place
         verbose_name = _("料金設定")
         verbose_name_plural = _("料金設定")
 

@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from billing.models import (
+from catalog.models import BulkDiscount, CoursePrice, GroupPrice, ProductSalePrice, QuantityTier
+from customers.models import CustomerGroup
+from pricing.models import (
     BillingPolicy,
     CodFee,
     Coupon,
@@ -13,9 +15,7 @@ from billing.models import (
     PointEntry,
     PrefectureShippingFee,
 )
-from billing.selectors import PricingBook, PricingCatalog, subscription_next_order_price
-from catalog.models import BulkDiscount, CoursePrice, GroupPrice, ProductSalePrice, QuantityTier
-from customers.models import CustomerGroup
+from pricing.selectors import PricingBook, PricingCatalog, subscription_next_order_price
 from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,14 +7,14 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from billing.models import Coupon, CouponRedemption
-from billing.selectors import PricingBook
-from billing.services.coupons import (
+from core.errors import DomainError
+from pricing.models import Coupon, CouponRedemption
+from pricing.selectors import PricingBook
+from pricing.services.coupons import (
     coupon_apply_to_subscription,
     coupon_release_for_order,
     coupon_remove_from_subscription,
 )
-from core.errors import DomainError
 from subscriptions.actors import Actor
 from tests.billing.helpers import make_order
 from tests.factories import SubscriptionFactory
