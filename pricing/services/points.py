@@ -1,4 +1,4 @@
-"""Points: earn on completion, use at generation (billing.selectors.record_benefits), revert on
+"""Points: earn on completion, use at generation (pricing.bulk.benefits_bulk_record), revert on
 cancel, admin adjustments and expiry.
 
 Every writer locks the customer's PointAccount row first and appends ledger entries; the account's

@@ -16,8 +16,8 @@ from pricing.selectors import points_balance
 from pricing.services.points import points_adjust
 from subscriptions.actors import Actor
 from tests.billing.payments_helpers import charges_for, make_order, save_card
-from tests.pricing.test_services_points import price_and_record
 from tests.factories import CustomerFactory, SubscriptionFactory
+from tests.pricing.test_services_points import price_and_record
 
 TODAY = dt.date(2027, 3, 10)
 

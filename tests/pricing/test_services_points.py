@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from core.errors import DomainError
+from pricing.bulk import benefits_bulk_record
 from pricing.models import BillingPolicy, PointAccount, PointEntry
 from pricing.selectors import PricingBook, points_balance
 from pricing.services.points import (
@@ -40,8 +41,8 @@ def price_and_record(sub, *, on=TODAY):
         payment_kind="card", address_prefecture="東京都", remote_island=False,
     )  # fmt: skip
     order = make_order(sub, sequence=2, priced=priced)
-    book.record_benefits(
-        orders=[(order.pk, sub.customer_id, sub.pk, 2, priced.coupon_id, priced.points_used)]
+    benefits_bulk_record(
+        on=book.on, orders=[(order.pk, sub.customer_id, sub.pk, 2, priced.coupon_id, priced.points_used)]
     )
     return order
 
