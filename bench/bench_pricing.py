@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from billing.pricing import BulkDiscountRule, CouponTerms, ProductPrices, ShippingTerms, price_order  # noqa: E402
+from pricing.pricing import BulkDiscountRule, CouponTerms, ProductPrices, ShippingTerms, price_order
 
 ITEMS = [
     (

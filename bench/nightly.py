@@ -301,8 +301,8 @@ def baseline(ids: list[int], run_date: date) -> None:
     from django.db.models import F
     from django.utils import timezone
 
-    from billing.tax import tax_summary
     from catalog.models import CoursePrice, Product
+    from core.tax import tax_summary
     from orders.models import Order, OrderLine
     from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent
     from subscriptions.schedule import compute_next

@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import transaction
 
 from billing.gateways import get_gateway
-from billing.models import Coupon, CouponAppliesTo, DiscountKind, PaymentKind, PaymentMethod, PointEntry
-from billing.services.points import points_adjust
+from billing.models import PaymentKind, PaymentMethod
 from customers.models import Customer
+from pricing.models import Coupon, CouponAppliesTo, DiscountKind, PointEntry
+from pricing.services.points import points_adjust
 from subscriptions.actors import Actor
 from subscriptions.services import subscription_change_payment_method
 

@@ -13,8 +13,12 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from billing.models import CaptureMethod, PaymentPolicy
+from billing.tasks import capture_order, retry_subscription_payments, settle_cancelled_order
 from orders.models import OrderStatus, PaymentStatus
 from orders.signals import order_status_changed
+from pricing.services.coupons import coupon_release_for_order
+from pricing.services.points import points_earn_for_order, points_revert_for_order
 from subscriptions.models import SubscriptionEvent
 
 PAYMENT_METHOD_CHANGED = "payment_method_changed"
@@ -24,8 +28,6 @@ PAYMENT_METHOD_CHANGED = "payment_method_changed"
 def retry_on_new_card(sender, instance: SubscriptionEvent, created: bool, **kwargs) -> None:  # noqa: ANN001, ANN003
     if not created or instance.kind != PAYMENT_METHOD_CHANGED:
         return
-    from billing.tasks import retry_subscription_payments
-
     subscription_id = instance.subscription_id
     transaction.on_commit(lambda: retry_subscription_payments.delay(subscription_id))
 
@@ -37,18 +39,13 @@ def retry_on_new_card(sender, instance: SubscriptionEvent, created: bool, **kwar
 
 @receiver(order_status_changed, dispatch_uid="billing.on_order_status_changed")
 def on_order_status_changed(sender, order, before: str, after: str, **kwargs) -> None:  # noqa: ANN001, ANN003
-    from billing.models import CaptureMethod, PaymentPolicy
-    from billing.services.coupons import coupon_release_for_order
-    from billing.services.points import points_earn_for_order, points_revert_for_order
-    from billing.tasks import capture_order, settle_cancelled_order
-
     order_id = order.pk
     if after in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
         coupon_release_for_order(order_id=order_id)
         points_revert_for_order(order_id=order_id)
         transaction.on_commit(lambda: settle_cancelled_order.delay(order_id))
     elif after == OrderStatus.COMPLETED:
-        points_earn_for_order(order_id=order_id)
+        points_earn_for_order(order=order)
     elif (
         after == OrderStatus.SHIPPED
         and order.payment_status == PaymentStatus.AUTHORIZED

@@ -12,6 +12,18 @@ from contextvars import ContextVar
 from datetime import date
 
 from django.conf import settings
+from django.db import transaction
+
+from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAttemptStatus
+from billing.ratelimit import payment_rate_limiter
+from billing.services.dunning import dunning_offline_run
+from billing.services.dunning_runs import dunning_run
+from billing.services.payments import chargeable_orders, payment_charge_order
+from billing.tasks import charge_order
+from orders.models import Order
+from orders.models import PaymentStatus as P
+
+A = PaymentAttemptStatus
 
 _simulating: ContextVar[bool] = ContextVar("billing_simulating", default=False)
 
@@ -27,8 +39,6 @@ def simulate() -> Iterator[None]:
 
 def stage_charge_new_orders(run_date: date) -> dict[str, int]:
     """Charge the orders generation created (and any unpaid new order left from a missed night)."""
-    from billing.services.payments import chargeable_orders, payment_charge_pending
-
     if _simulating.get():
         return {"charged": 0, "payment_failed": 0, "to_charge": chargeable_orders(run_date=run_date).count()}
     if not settings.STRIPE_SECRET_KEY:
@@ -44,9 +54,6 @@ def stage_charge_new_orders(run_date: date) -> dict[str, int]:
 
 def stage_dunning(run_date: date) -> dict[str, int]:
     """Retry failed payments whose day has come, chase offline payments, renew authorisations."""
-    from billing.models import DunningCase, DunningReason, DunningStatus
-    from billing.services.dunning import dunning_offline_run, dunning_run
-
     if _simulating.get():
         due = DunningCase.objects.filter(
             status=DunningStatus.OPEN, reason=DunningReason.CARD_FAILED, next_retry_on__lte=run_date
@@ -55,3 +62,45 @@ def stage_dunning(run_date: date) -> dict[str, int]:
     if not settings.STRIPE_SECRET_KEY:
         return dunning_offline_run(run_date=run_date)  # deadlines need no gateway
     return dunning_run(run_date=run_date)
+
+
+def payment_charge_pending(
+    *, order_ids: list[int] | None = None, run_date=None, fan_out: bool | None = None
+) -> dict:
+    """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
+
+    In-process (embedded default, tests) the charges run here under the shared rate limit and the
+    counts are final; with a broker they are fanned out as billing.charge_order tasks.
+    """
+    ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
+    if fan_out is None:
+        fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
+    counts = {
+        "charged": 0,
+        "payment_failed": 0,
+        "requires_action": 0,
+        "awaiting_offline": 0,
+        "unknown": 0,
+        "queued": 0,
+    }
+    if fan_out:
+        for order_id in ids:
+            transaction.on_commit(lambda order_id=order_id: charge_order.delay(order_id))
+        counts["queued"] = len(ids)
+        return counts
+    limiter = payment_rate_limiter()
+    for order_id in ids:
+        limiter.acquire()
+        attempt = payment_charge_order(order_id=order_id, today=run_date)
+        if attempt is None:
+            if Order.objects.filter(pk=order_id, payment_status=P.AWAITING_OFFLINE).exists():
+                counts["awaiting_offline"] += 1
+            continue
+        key = {
+            A.SUCCEEDED: "charged",
+            A.AUTHORIZED: "charged",
+            A.FAILED: "payment_failed",
+            A.REQUIRES_ACTION: "requires_action",
+        }.get(attempt.status, "unknown")
+        counts[key] += 1
+    return counts

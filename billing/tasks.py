@@ -5,6 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.models import PaymentAttemptStatus
+from billing.ratelimit import payment_rate_limiter
+from billing.services.dunning_runs import dunning_retry_subscription
+from billing.services.payments import payment_cancel_order, payment_capture_order, payment_charge_order
 from orders.models import Order
 
 
@@ -24,9 +27,6 @@ def charge_order(self, order_id: int) -> str | None:  # noqa: ANN001
     Not Celery's `rate_limit=`: that one is enforced per worker process, so N workers would send N
     times the rate. billing.ratelimit keeps one budget in Redis for all of them.
     """
-    from billing.ratelimit import payment_rate_limiter
-    from billing.services.payments import payment_charge_order
-
     payment_rate_limiter().acquire()
     attempt = payment_charge_order(order_id=order_id)
     if attempt is None:
@@ -39,8 +39,6 @@ def charge_order(self, order_id: int) -> str | None:  # noqa: ANN001
 
 @shared_task(name="billing.retry_subscription_payments", acks_late=True, soft_time_limit=120, time_limit=150)
 def retry_subscription_payments(subscription_id: int) -> int:
-    from billing.services.dunning import dunning_retry_subscription
-
     return len(dunning_retry_subscription(subscription_id=subscription_id))
 
 
@@ -56,8 +54,6 @@ def retry_subscription_payments(subscription_id: int) -> int:
 def settle_cancelled_order(order_id: int) -> str | None:
     """Void or refund the payment of an order that was cancelled or returned (once: the attempt and
     refund rows make a redelivery find nothing left to do)."""
-    from billing.services.payments import payment_cancel_order
-
     if not Order.objects.filter(pk=order_id).exists():
         return None
     return payment_cancel_order(order_id=order_id)
@@ -74,8 +70,6 @@ def settle_cancelled_order(order_id: int) -> str | None:
 )
 def capture_order(order_id: int) -> str | None:
     """売上確定 at shipment for shops that authorise first."""
-    from billing.services.payments import payment_capture_order
-
     if not Order.objects.filter(pk=order_id).exists():
         return None
     attempt = payment_capture_order(order_id=order_id)

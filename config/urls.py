@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from mypage.language import set_language
@@ -9,6 +10,13 @@ admin.site.site_title = "定期購入"
 
 urlpatterns = [
     path("", include("orders.documents.urls")),  # PDF downloads; before the admin catch-all
+    # Coupons, points, the pricing policy and shipping fees moved from billing to pricing: the old
+    # admin addresses (bookmarks, links in mails) still lead to their pages.
+    re_path(
+        r"^admin/billing/(?P<rest>(?:coupon|couponredemption|pointaccount|pointentry|billingpolicy"
+        r"|prefectureshippingfee|codfee)/.*)$",
+        RedirectView.as_view(url="/admin/pricing/%(rest)s", permanent=True, query_string=True),
+    ),
     path("", include("ops.urls")),  # /healthz/, /readyz/, /metrics
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

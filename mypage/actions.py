@@ -17,9 +17,9 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from billing.services.coupons import coupon_apply_to_subscription, coupon_remove_from_subscription
 from customers.models import Customer
 from notifications.services import notification_send
+from pricing.services.coupons import coupon_apply_to_subscription, coupon_remove_from_subscription
 from subscriptions import services as subscription_services
 from subscriptions.actors import Actor
 from subscriptions.models import CancelReason, ShopPolicy, Subscription

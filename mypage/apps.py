@@ -8,4 +8,5 @@ class MypageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Inside ready(): receivers import models, which Django allows only once the apps are loaded.
         from . import language, signals  # noqa: F401 - connects the sign-up and sign-in receivers

@@ -17,13 +17,13 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from billing import selectors as billing_selectors
 from billing.models import PaymentMethod
-from billing.pricing import PricedOrder
-from billing.services.coupons import coupon_refusal_message
 from catalog.models import CourseCycle
 from customers.models import Address, Customer
 from orders.models import Order, OrderLine
+from pricing import selectors as pricing_selectors
+from pricing.pricing import PricedOrder
+from pricing.services.coupons import coupon_refusal_message
 from subscriptions import selectors as subscription_selectors
 from subscriptions.cycles import delivery_date
 from subscriptions.models import (
@@ -118,11 +118,11 @@ PRICING_DATES = 16  # catalogues kept per process (one per business date pages p
 _catalog_memo = _ProcessMemo("mypage:pricing-catalog-version", size=PRICING_DATES)
 
 
-def pricing_catalog(*, on: date) -> billing_selectors.PricingCatalog:
+def pricing_catalog(*, on: date) -> pricing_selectors.PricingCatalog:
     """The shop's pricing catalogue as of business date `on`, shared by the threads of a process
     (PricingCatalog is safe to share once loaded)."""
     return _catalog_memo.get(
-        on, max_age=PRICING_MAX_AGE, load=lambda: billing_selectors.PricingCatalog.load(on=on)
+        on, max_age=PRICING_MAX_AGE, load=lambda: pricing_selectors.PricingCatalog.load(on=on)
     )
 
 
@@ -407,7 +407,7 @@ def points_balance(*, customer: Customer) -> int | None:
     if relation.is_cached(customer):  # loaded with the subscription: no query
         account = relation.get_cached_value(customer)  # None: no account yet, a balance of 0
         return account.balance if account is not None else 0
-    return billing_selectors.points_balance(customer)
+    return pricing_selectors.points_balance(customer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,7 +444,7 @@ def next_order_prices(
         for s in due
         if Subscription.customer.is_cached(s)
     }
-    book = billing_selectors.PricingBook.load(
+    book = pricing_selectors.PricingBook.load(
         subscriptions=due,
         on=priced_on,
         catalog=pricing_catalog(on=priced_on),

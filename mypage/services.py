@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from billing.services.payment_methods import payment_method_save, payment_method_setup_intent
 from customers import services as customers_services
 from customers.models import Address, Customer
 
@@ -33,14 +34,10 @@ def address_create(*, customer: Customer, data: dict[str, Any]) -> Address:
 
 def card_setup_intent(*, customer: Customer) -> dict[str, str]:
     """A new SetupIntent for the customer: its client secret and the publishable key for Stripe.js."""
-    from billing.services.payment_methods import payment_method_setup_intent
-
     intent = payment_method_setup_intent(customer=customer)
     return {"client_secret": intent["client_secret"], "publishable_key": intent.get("publishable_key", "")}
 
 
 def card_save(*, customer: Customer, stripe_payment_method_id: str) -> Any:
     """Store the card the customer confirmed with Stripe Elements; returns the PaymentMethod."""
-    from billing.services.payment_methods import payment_method_save
-
     return payment_method_save(customer=customer, stripe_payment_method_id=stripe_payment_method_id)

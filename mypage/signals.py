@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from billing.models import BillingPolicy, CodFee, PrefectureShippingFee
 from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
+from pricing.models import BillingPolicy, CodFee, PrefectureShippingFee
 from subscriptions.models import ShopPolicy, SpecialDay
 
 from .selectors import policy_forget, pricing_forget

@@ -100,7 +100,7 @@ class Order(models.Model):
     )
     payment_kind = models.CharField(_("支払方法"), max_length=16, blank=True)
     coupon = models.ForeignKey(
-        "billing.Coupon",
+        "pricing.Coupon",
         on_delete=models.SET_NULL,
         related_name="orders",
         null=True,

@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.bulk import StockShort, stock_give_back, stock_take
 from catalog.models import Product
 from core.errors import Conflict, NotFound
 from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
+from subscriptions.services import subscription_give_back_cycle
 
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
 from .signals import order_status_changed
@@ -130,12 +131,13 @@ def order_release_hold(*, order_id: int, actor_user: Any = None, note: str = "")
 
 
 def _take_stock(wanted: dict[int, int]) -> None:
-    products = Product.objects.select_for_update().filter(id__in=wanted, stock__isnull=False).order_by("id")
-    short = [p.name for p in products if p.stock < wanted[p.pk]]
-    if short:
-        raise Conflict("stock_short", _("在庫が不足しています: %(names)s") % {"names": "、".join(short)})
-    for product in products:
-        Product.objects.filter(pk=product.pk).update(stock=F("stock") - wanted[product.pk])
+    try:
+        stock_take(quantities=wanted)
+    except StockShort as short:
+        names = Product.objects.filter(id__in=short.product_ids).order_by("id").values_list("name", flat=True)
+        raise Conflict(
+            "stock_short", _("在庫が不足しています: %(names)s") % {"names": "、".join(names)}
+        ) from None
 
 
 def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Order:
@@ -143,8 +145,6 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
 
     orders_created (定期内受注数) stays: it counts orders ever created.
     """
-    from subscriptions.services import subscription_give_back_cycle
-
     with transaction.atomic():
         order = _lock_order(order_id)
         _require_transition(order, OrderStatus.CANCELLED)
@@ -156,10 +156,6 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
                 subscription_id=order.subscription_id, sequence=order.sequence, actor=actor
             )
         if _stock_was_taken(order):
-            wanted = _quantities(order)
-            for product_id in sorted(wanted):  # id order, as generation locks them: no deadlock
-                Product.objects.filter(pk=product_id, stock__isnull=False).update(
-                    stock=F("stock") + wanted[product_id]
-                )
+            stock_give_back(quantities=_quantities(order))
         _move(order, OrderStatus.CANCELLED, actor_user=actor_user, note=note, kind="cancelled")
         return order

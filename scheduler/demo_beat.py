@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import close_old_connections
 
+from .tasks import nightly_run
+
 logger = logging.getLogger(__name__)
 
 RUN_AT = time(2, 0)
@@ -31,8 +33,6 @@ def seconds_until_next_run(now: datetime, run_at: time = RUN_AT) -> float:
 
 
 def _run_once() -> None:
-    from .tasks import nightly_run
-
     try:
         nightly_run.apply()  # in-process, keyed by today's date in the shop's time zone
     except Exception:  # a failed night must not take the web server down; the log says why

@@ -23,11 +23,14 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from billing.services.points import stage_expire_points
 from billing.stages import stage_charge_new_orders, stage_dunning
+from notifications.models import Notification
+from notifications.services import notification_send
+from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus, TimeSlot
+from subscriptions.services import subscription_resume
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +39,6 @@ Stage = Callable[[date], dict[str, int]]
 
 def stage_resume_paused(run_date: date) -> dict[str, int]:
     """Resume paused subscriptions whose resume date (paused_until) is on or before the run date."""
-    from subscriptions.services import subscription_resume
-
     ids = list(
         Subscription.objects.filter(status=SubscriptionStatus.PAUSED, paused_until__lte=run_date)
         .order_by("id")
@@ -60,9 +61,6 @@ def stage_reminders(run_date: date) -> dict[str, int]:
     Every active subscription whose next order is created within the next N days is reminded once
     per (subscription, sequence): a missed night catches up, a second run sends nothing twice.
     """
-    from notifications.models import Notification
-    from notifications.services import notification_send
-
     policy = ShopPolicy.current()
     days = policy.reminder_days_before
     if days == 0:

@@ -21,16 +21,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.admin import CourseAdmin
-from catalog.models import Course, Weekday
+from catalog.models import Course, Weekday, describe_cycle
 from core.errors import DomainError
 
 from . import services
 from .actors import Actor
 from .calendar import CalendarError
-from .cycles import CycleError
+from .cycles import Cycle, CycleError
 from .event_display import event_changes
 from .models import (
     EVENT_LABELS,
+    AttentionReason,
     CancelReason,
     ShopPolicy,
     SpecialDay,
@@ -49,8 +50,6 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        from .models import AttentionReason
-
         return [("any", _("要対応あり")), ("none", _("要対応なし")), *AttentionReason.choices]
 
     def queryset(self, request, queryset):
@@ -69,10 +68,6 @@ class CycleFilter(admin.SimpleListFilter):
     parameter_name = "cycle"
 
     def lookups(self, request, model_admin):
-        from catalog.models import describe_cycle
-
-        from .cycles import Cycle
-
         pairs = (
             Subscription.objects.order_by("cycle_unit", "cycle_interval")
             .values_list("cycle_unit", "cycle_interval")

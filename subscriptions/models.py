@@ -225,7 +225,7 @@ class Subscription(models.Model):
     )
     points_reservation_amount = models.PositiveIntegerField(_("予約ポイント数"), default=0)
     coupon = models.ForeignKey(
-        "billing.Coupon",
+        "pricing.Coupon",
         on_delete=models.SET_NULL,
         related_name="subscriptions",
         null=True,

@@ -1,3 +1,3 @@
 """Billing admin, one module per concern; importing each registers its ModelAdmins."""
 
-from . import payments, pricing  # noqa: F401
+from . import payments  # noqa: F401

@@ -12,12 +12,11 @@ from .base import (
     RefundResult,
     SetupIntentResult,
 )
+from .stripe import StripeGateway
 
 
 def get_gateway() -> PaymentGateway:
     """The card gateway configured by settings (STRIPE_SECRET_KEY, STRIPE_API_BASE)."""
-    from .stripe import StripeGateway
-
     return StripeGateway.from_settings()
 
 

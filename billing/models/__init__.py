@@ -1,6 +1,5 @@
-"""Billing models, one module per concern so payments and pricing can grow apart."""
+"""Billing models: payment methods, attempts, refunds, webhooks and dunning (pricing lives in pricing/)."""
 
-from .coupons import Coupon, CouponAppliesTo, CouponRedemption, DiscountKind
 from .dunning import DunningCase, DunningReason, DunningRule, DunningStatus, FinalAction, PaymentPolicy
 from .payments import (
     CaptureMethod,
@@ -11,12 +10,8 @@ from .payments import (
     PaymentRefund,
     WebhookEvent,
 )
-from .points import PointAccount, PointEntry, PointKind
-from .settings import BillingPolicy, PointsExpiry, TaxRounding
-from .shipping import CodFee, PrefectureShippingFee
 
 __all__ = [
-    "BillingPolicy",
     "CaptureMethod",
     "DunningCase",
     "DunningReason",
@@ -28,17 +23,6 @@ __all__ = [
     "PaymentPolicy",
     "PaymentRefund",
     "WebhookEvent",
-    "CodFee",
-    "Coupon",
-    "CouponAppliesTo",
-    "CouponRedemption",
-    "DiscountKind",
     "PaymentKind",
     "PaymentMethod",
-    "PointAccount",
-    "PointEntry",
-    "PointKind",
-    "PointsExpiry",
-    "PrefectureShippingFee",
-    "TaxRounding",
 ]

@@ -7,7 +7,12 @@ goes through it.
 
 from __future__ import annotations
 
-from orders.models import Order, OrderStatus
+from django.utils.translation import gettext as _
+
+from billing.payment_states import payment_transition_allowed
+from core.errors import Conflict
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.services import order_release_hold, order_set_status
 from subscriptions.models import AttentionReason
 
 # Hold reasons payments add and remove; an order held only for these may still be charged by dunning.
@@ -15,8 +20,6 @@ PAYMENT_HOLD_REASONS = frozenset({AttentionReason.PAYMENT_FAILED, AttentionReaso
 
 
 def _set_status(order: Order, status: str, note: str = "") -> None:
-    from orders.services import order_set_status
-
     updated = order_set_status(order_id=order.pk, status=status, note=note)
     order.status = updated.status
     order.hold_reasons = updated.hold_reasons
@@ -28,7 +31,7 @@ def _set_hold_reasons(order: Order, reasons: list[str]) -> None:
     order.save(update_fields=["hold_reasons", "updated_at"])
 
 
-def held_for_payment_only(order: Order) -> bool:
+def held_for_payment_only(*, order: Order) -> bool:
     return (
         order.status == OrderStatus.ON_HOLD
         and bool(order.hold_reasons)
@@ -36,7 +39,7 @@ def held_for_payment_only(order: Order) -> bool:
     )
 
 
-def order_hold_for_payment(order: Order, reason: str, note: str = "") -> None:
+def order_hold_for_payment(*, order: Order, reason: str, note: str = "") -> None:
     """Put a not-yet-shipped order on hold (要対応) with a payment reason."""
     if order.status not in (
         OrderStatus.NEW,
@@ -51,7 +54,7 @@ def order_hold_for_payment(order: Order, reason: str, note: str = "") -> None:
         _set_hold_reasons(order, [*order.hold_reasons, reason])
 
 
-def order_release_payment_hold(order: Order, note: str = "") -> None:
+def order_release_payment_hold(*, order: Order, note: str = "") -> None:
     """Drop the payment reasons; an order held for nothing else goes back to NEW."""
     if not set(order.hold_reasons) & PAYMENT_HOLD_REASONS:
         return
@@ -59,24 +62,22 @@ def order_release_payment_hold(order: Order, note: str = "") -> None:
     if reasons or order.status != OrderStatus.ON_HOLD:
         _set_hold_reasons(order, reasons)
         return
-    from orders.services import order_release_hold
-
     updated = order_release_hold(order_id=order.pk, note=note)
     order.status, order.hold_reasons = updated.status, updated.hold_reasons
 
 
-def order_mark_ready(order: Order, note: str = "") -> None:
+def order_mark_ready(*, order: Order, note: str = "") -> None:
     """Paid (or collected at delivery): the order can be prepared for shipping (出荷準備中)."""
     if order.status in (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT):
         _set_status(order, OrderStatus.READY, note)
 
 
-def order_await_payment(order: Order, note: str = "") -> None:
+def order_await_payment(*, order: Order, note: str = "") -> None:
     if order.status == OrderStatus.NEW:
         _set_status(order, OrderStatus.AWAITING_PAYMENT, note)
 
 
-def order_cancel_unpaid(order: Order, note: str = "") -> None:
+def order_cancel_unpaid(*, order: Order, note: str = "") -> None:
     if order.status in (
         OrderStatus.NEW,
         OrderStatus.ON_HOLD,
@@ -84,3 +85,25 @@ def order_cancel_unpaid(order: Order, note: str = "") -> None:
         OrderStatus.READY,
     ):
         _set_status(order, OrderStatus.CANCELLED, note)
+
+
+def payment_set_status(*, order: Order, target: str, note: str = "") -> None:
+    """Move a locked order's payment status along PAYMENT_TRANSITIONS and write an order event."""
+    current = order.payment_status
+    if current == target:
+        return
+    if not payment_transition_allowed(current, target):
+        raise Conflict(
+            "payment_transition_forbidden",
+            _("決済状態を%(current)sから%(target)sに変更できません。")
+            % {"current": current, "target": target},
+        )
+    order.payment_status = target
+    order.save(update_fields=["payment_status", "updated_at"])
+    OrderEvent.objects.create(
+        order=order,
+        kind="payment_status_changed",
+        before={"payment_status": current},
+        after={"payment_status": target},
+        note=note,
+    )

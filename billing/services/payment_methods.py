@@ -15,7 +15,9 @@ from billing.gateways import CardDetails, GatewayError, GatewayUnavailable, get_
 from billing.models import PaymentKind, PaymentMethod
 from core.errors import Conflict, DomainError, NotFound
 from customers.models import Customer
+from subscriptions.actors import Actor
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import subscription_change_payment_method
 
 # Subscriptions that will still be charged: a card they use cannot simply disappear.
 LIVE_SUBSCRIPTION = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED, SubscriptionStatus.SUSPENDED)
@@ -88,10 +90,10 @@ def payment_method_save(*, customer: Customer, stripe_payment_method_id: str) ->
         card = _gateway_call(
             gateway.payment_method_attach, payment_method_id=stripe_payment_method_id, customer_id=cus
         )
-    return _store_card(customer, card)
+    return payment_method_store_card(customer=customer, card=card)
 
 
-def _store_card(customer: Customer, card: CardDetails) -> PaymentMethod:
+def payment_method_store_card(*, customer: Customer, card: CardDetails) -> PaymentMethod:
     fields = {
         "kind": PaymentKind.CARD,
         "brand": card.brand[:20],
@@ -143,9 +145,6 @@ def payment_method_set_default(*, customer: Customer, payment_method_id: int) ->
 def payment_method_detach(*, customer: Customer, payment_method_id: int) -> None:
     """Remove a card. Refused while a subscription still to be charged uses it and it is the only
     card; otherwise those subscriptions move to the customer's other (default) card."""
-    from subscriptions.actors import Actor
-    from subscriptions.services import subscription_change_payment_method
-
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
         method = _owned(customer, payment_method_id)

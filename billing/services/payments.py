@@ -41,7 +41,7 @@ from orders.models import PaymentStatus as P
 from subscriptions.selectors import today_in_shop
 
 from . import dunning
-from ._orders import held_for_payment_only, order_mark_ready
+from ._orders import held_for_payment_only, order_mark_ready, payment_set_status
 from .payment_methods import (  # noqa: F401 - the payment-method services are part of this module's API
     payment_method_detach,
     payment_method_list,
@@ -109,28 +109,6 @@ def order_charge_lock(order_id: int) -> Iterator[bool]:
             lock.release()
 
 
-def payment_set_status(order: Order, target: str, *, note: str = "") -> None:
-    """Move a locked order's payment status along PAYMENT_TRANSITIONS and write an order event."""
-    current = order.payment_status
-    if current == target:
-        return
-    if not payment_transition_allowed(current, target):
-        raise Conflict(
-            "payment_transition_forbidden",
-            _("決済状態を%(current)sから%(target)sに変更できません。")
-            % {"current": current, "target": target},
-        )
-    order.payment_status = target
-    order.save(update_fields=["payment_status", "updated_at"])
-    OrderEvent.objects.create(
-        order=order,
-        kind="payment_status_changed",
-        before={"payment_status": current},
-        after={"payment_status": target},
-        note=note,
-    )
-
-
 def _order_kind(order: Order) -> str:
     if order.payment_kind:
         return order.payment_kind
@@ -178,18 +156,18 @@ def _begin_attempt(
             OrderStatus.COMPLETED,
         ):
             return None
-        if order.status == OrderStatus.ON_HOLD and not (retry and held_for_payment_only(order)):
+        if order.status == OrderStatus.ON_HOLD and not (retry and held_for_payment_only(order=order)):
             return None
         if order.payment_status not in allow_from:
             return None
         if order.total == 0:
-            payment_set_status(order, P.NOT_REQUIRED)
-            order_mark_ready(order)
+            payment_set_status(order=order, target=P.NOT_REQUIRED)
+            order_mark_ready(order=order)
             return None
         kind = _order_kind(order)
         if kind in OFFLINE_KINDS:
             if order.payment_status == P.UNPAID:
-                payment_set_status(order, P.AWAITING_OFFLINE, note=kind)
+                payment_set_status(order=order, target=P.AWAITING_OFFLINE, note=kind)
                 dunning.dunning_await_offline(order=order, kind=kind, today=today)
             return None
         policy = PaymentPolicy.current()
@@ -205,7 +183,7 @@ def _begin_attempt(
             amount=order.total,
             capture_method=policy.capture_method,
         )
-        payment_set_status(order, P.PROCESSING, note=attempt.idempotency_key)
+        payment_set_status(order=order, target=P.PROCESSING, note=attempt.idempotency_key)
         return attempt
 
 
@@ -299,7 +277,7 @@ def _close_unsent(attempt: PaymentAttempt) -> None:
             status=A.CANCELED, error_code="not_received_by_gateway", updated_at=timezone.now()
         )
         if order.payment_status == P.PROCESSING:
-            payment_set_status(order, P.UNPAID, note=f"{attempt.idempotency_key} not received")
+            payment_set_status(order=order, target=P.UNPAID, note=f"{attempt.idempotency_key} not received")
 
 
 def payment_attempt_record(
@@ -337,7 +315,7 @@ def payment_attempt_record(
             to_void = list(older.values_list("gateway_payment_intent_id", flat=True))
             older.update(status=A.CANCELED, error_code="authorization_replaced", updated_at=timezone.now())
     for pi in to_void:
-        _void_quietly(pi)
+        payment_void_quietly(pi)
     return attempt
 
 
@@ -367,17 +345,17 @@ def _apply_to_order(order: Order, attempt: PaymentAttempt, today: date) -> None:
             after={"attempt": attempt.idempotency_key, "result": target},
         )
         return
-    payment_set_status(order, target, note=attempt.idempotency_key)
+    payment_set_status(order=order, target=target, note=attempt.idempotency_key)
     if target in (P.PAID, P.AUTHORIZED):
         dunning.dunning_on_success(order=order)
-        order_mark_ready(order)
+        order_mark_ready(order=order)
     elif target == P.FAILED:
         dunning.dunning_on_failure(order=order, attempt=attempt, today=today)
     elif target == P.ACTION_REQUIRED:
         dunning.dunning_on_action_required(order=order, attempt=attempt, today=today)
 
 
-def _void_quietly(payment_intent_id: str) -> None:
+def payment_void_quietly(payment_intent_id: str) -> None:
     if not payment_intent_id:
         return
     try:
@@ -404,54 +382,6 @@ def chargeable_orders(*, order_ids: list[int] | None = None, run_date: date | No
     if run_date is not None:
         qs = qs.filter(creation_date__lte=run_date)
     return qs.order_by("pk")
-
-
-def payment_charge_pending(
-    *, order_ids: list[int] | None = None, run_date=None, fan_out: bool | None = None
-) -> dict:
-    """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
-
-    In-process (embedded default, tests) the charges run here under the shared rate limit and the
-    counts are final; with a broker they are fanned out as billing.charge_order tasks.
-    """
-    from django.conf import settings
-
-    from billing.ratelimit import payment_rate_limiter
-
-    ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
-    if fan_out is None:
-        fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
-    counts = {
-        "charged": 0,
-        "payment_failed": 0,
-        "requires_action": 0,
-        "awaiting_offline": 0,
-        "unknown": 0,
-        "queued": 0,
-    }
-    if fan_out:
-        from billing.tasks import charge_order
-
-        for order_id in ids:
-            transaction.on_commit(lambda order_id=order_id: charge_order.delay(order_id))
-        counts["queued"] = len(ids)
-        return counts
-    limiter = payment_rate_limiter()
-    for order_id in ids:
-        limiter.acquire()
-        attempt = payment_charge_order(order_id=order_id, today=run_date)
-        if attempt is None:
-            if Order.objects.filter(pk=order_id, payment_status=P.AWAITING_OFFLINE).exists():
-                counts["awaiting_offline"] += 1
-            continue
-        key = {
-            A.SUCCEEDED: "charged",
-            A.AUTHORIZED: "charged",
-            A.FAILED: "payment_failed",
-            A.REQUIRES_ACTION: "requires_action",
-        }.get(attempt.status, "unknown")
-        counts[key] += 1
-    return counts
 
 
 # Capture, refunds, cancellation --------------------------------------------------------------------
@@ -490,7 +420,7 @@ def payment_capture_order(*, order_id: int, amount: int | None = None) -> Paymen
         attempt.status = A.SUCCEEDED
         attempt.captured_amount = amount
         attempt.save(update_fields=["status", "captured_amount", "updated_at"])
-        payment_set_status(order, P.PAID, note=f"{attempt.idempotency_key} captured {amount}")
+        payment_set_status(order=order, target=P.PAID, note=f"{attempt.idempotency_key} captured {amount}")
         return attempt
 
 
@@ -554,7 +484,9 @@ def payment_refund_order(*, order_id: int, amount: int | None = None, reason: st
         attempt.refunded_amount += amount
         attempt.save(update_fields=["refunded_amount", "updated_at"])
         fully = attempt.refunded_amount >= attempt.captured_amount
-        payment_set_status(order, P.REFUNDED if fully else P.PARTIALLY_REFUNDED, note=refund.idempotency_key)
+        payment_set_status(
+            order=order, target=P.REFUNDED if fully else P.PARTIALLY_REFUNDED, note=refund.idempotency_key
+        )
         return refund
 
 
@@ -573,13 +505,13 @@ def payment_cancel_order(*, order_id: int) -> str:
         with transaction.atomic():
             order = _locked_order(order_id)
             for attempt in order.payment_attempts.filter(status__in=(A.AUTHORIZED, A.REQUIRES_ACTION)):
-                _void_quietly(attempt.gateway_payment_intent_id)
+                payment_void_quietly(attempt.gateway_payment_intent_id)
                 attempt.status = A.CANCELED
                 attempt.save(update_fields=["status", "updated_at"])
             if order.payment_status not in SETTLED or order.payment_status == P.AUTHORIZED:
                 if order.payment_status == P.PROCESSING:
                     raise Conflict("payment_in_progress", _("決済処理中のためキャンセルできません。"))
-                payment_set_status(order, P.CANCELLED, note="order cancelled")
+                payment_set_status(order=order, target=P.CANCELLED, note="order cancelled")
             dunning.dunning_close(order=order)
             return order.payment_status
 
@@ -604,7 +536,7 @@ def payment_mark_paid(*, order_id: int, note: str = "") -> Order:
         order = _locked_order(order_id)
         if order.payment_status != P.AWAITING_OFFLINE:
             raise Conflict("not_awaiting_payment", _("入金待ちの受注ではありません。"))
-        payment_set_status(order, P.PAID, note=note or "offline payment received")
+        payment_set_status(order=order, target=P.PAID, note=note or "offline payment received")
         dunning.dunning_close(order=order)
-        order_mark_ready(order)
+        order_mark_ready(order=order)
         return order

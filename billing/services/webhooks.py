@@ -19,6 +19,11 @@ from billing.gateways import GatewayError, GatewayUnavailable, get_gateway
 from billing.models import PaymentAttempt, PaymentMethod, WebhookEvent
 from core.errors import DomainError
 from customers.models import Customer
+from orders.models import Order
+from orders.models import PaymentStatus as P
+
+from .payment_methods import payment_method_deactivate, payment_method_store_card
+from .payments import payment_attempt_record, payment_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +74,6 @@ def _attempt_for(obj: dict[str, Any]) -> PaymentAttempt | None:
 
 
 def _on_payment_intent(obj: dict[str, Any]) -> None:
-    from billing.services.payments import payment_attempt_record
-
     attempt = _attempt_for(obj)
     if attempt is None:
         logger.info("webhook for unknown PaymentIntent %s", obj.get("id"))
@@ -80,8 +83,6 @@ def _on_payment_intent(obj: dict[str, Any]) -> None:
 
 
 def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
-    from billing.services.payment_methods import _store_card
-
     customer = Customer.objects.filter(stripe_customer_id=obj.get("customer") or "-").first()
     pm = obj.get("payment_method")
     pm_id = pm if isinstance(pm, str) else (pm or {}).get("id")
@@ -90,15 +91,11 @@ def _on_setup_intent_succeeded(obj: dict[str, Any]) -> None:
     card = get_gateway().payment_method_retrieve(pm_id)
     if card.customer_id and card.customer_id != customer.stripe_customer_id:
         return
-    _store_card(customer, card)
+    payment_method_store_card(customer=customer, card=card)
 
 
 def _on_charge_refunded(obj: dict[str, Any]) -> None:
     """A refund made in the Stripe dashboard: mirror the refunded amount (never lower it)."""
-    from billing.services.payments import payment_attempt_record, payment_set_status
-    from orders.models import Order
-    from orders.models import PaymentStatus as P
-
     pi = obj.get("payment_intent")
     pi_id = pi if isinstance(pi, str) else (pi or {}).get("id", "")
     attempt = PaymentAttempt.objects.filter(gateway_payment_intent_id=pi_id).first() if pi_id else None
@@ -116,12 +113,10 @@ def _on_charge_refunded(obj: dict[str, Any]) -> None:
     attempt.save(update_fields=["refunded_amount", "updated_at"])
     target = P.REFUNDED if refunded >= (attempt.captured_amount or attempt.amount) else P.PARTIALLY_REFUNDED
     if order.payment_status in (P.PAID, P.PARTIALLY_REFUNDED):
-        payment_set_status(order, target, note=f"charge.refunded {obj.get('id', '')}")
+        payment_set_status(order=order, target=target, note=f"charge.refunded {obj.get('id', '')}")
 
 
 def _on_payment_method_detached(obj: dict[str, Any]) -> None:
-    from billing.services.payment_methods import payment_method_deactivate
-
     for method in PaymentMethod.objects.select_for_update().filter(
         stripe_payment_method_id=obj.get("id", "-"), is_active=True
     ):

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "customers",
     "subscriptions",
     "orders",
+    "pricing",
     "billing",
     "notifications",
     "mypage",

@@ -15,9 +15,9 @@ from datetime import date
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from billing.money import format_yen
-from billing.tax import REDUCED_MARK, REDUCED_RATE, tax_summary
 from core.formats import format_date
+from core.money import format_yen
+from core.tax import REDUCED_MARK, REDUCED_RATE, tax_summary
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from billing.tax import is_valid_registration_number
 from core.errors import DomainError
+from core.tax import is_valid_registration_number
 from orders.models import Order, OrderLine
+from subscriptions.selectors import today_in_shop
 
 from .content import Document, Issuer, delivery_slip, invoice
 
@@ -119,8 +120,6 @@ def _draw(canvas: Canvas, doc: Document) -> None:
 
 def documents_render(*, orders: Iterable[Order], kind: str, issued_on: date | None = None) -> bytes:
     """One PDF holding each order's document, in the given order, each starting on a new page."""
-    from subscriptions.selectors import today_in_shop
-
     issuer = invoice_issuer()
     issued_on = issued_on or today_in_shop()
     buffer = io.BytesIO()

@@ -29,10 +29,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from billing.selectors import PricingBook, PricingCatalog
 from catalog.models import Product
 from customers.models import Customer
 from notifications.services import notification_send
+from pricing.bulk import benefits_bulk_record
+from pricing.selectors import PricingBook, PricingCatalog
 from subscriptions.models import ShopPolicy
 
 from .plan import BatchPlan, PlanContext, PlannedSkip, ScheduleMemo, plan_batch
@@ -161,7 +162,7 @@ class GenerationRun:
             if p.priced.coupon_id is not None or p.priced.points_used
         ]
         if benefits:
-            book.record_benefits(orders=benefits)
+            benefits_bulk_record(orders=benefits, on=self.run_date)
         for skip in plan.skips:
             _notify_skip(skip)
         result = _result(rows, plan)

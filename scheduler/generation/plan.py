@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from billing.pricing import PricedOrder
+from pricing.pricing import PricedOrder
 from subscriptions.calendar import BusinessCalendar
 from subscriptions.cycles import Cycle, delivery_date
 from subscriptions.models import AttentionReason, StockShortfallPolicy

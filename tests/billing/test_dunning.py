@@ -10,7 +10,7 @@ from django.core import mail
 
 from billing.dunning_rules import Rule, is_hard_decline, next_step
 from billing.models import DunningCase, DunningRule, DunningStatus, FinalAction, PaymentKind, PaymentPolicy
-from billing.services.dunning import dunning_run
+from billing.services.dunning_runs import dunning_run
 from billing.services.payments import payment_charge_order
 from orders.models import OrderStatus, PaymentStatus
 from subscriptions.actors import Actor

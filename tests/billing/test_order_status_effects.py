@@ -7,23 +7,17 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from billing.models import (
-    BillingPolicy,
-    CaptureMethod,
-    Coupon,
-    CouponRedemption,
-    PaymentAttemptStatus,
-    PaymentPolicy,
-)
-from billing.selectors import points_balance
+from billing.models import CaptureMethod, PaymentAttemptStatus, PaymentPolicy
 from billing.services.payments import payment_charge_order
-from billing.services.points import points_adjust
 from orders.models import OrderStatus, PaymentStatus
 from orders.services import order_set_status
+from pricing.models import BillingPolicy, Coupon, CouponRedemption
+from pricing.selectors import points_balance
+from pricing.services.points import points_adjust
 from subscriptions.actors import Actor
 from tests.billing.payments_helpers import charges_for, make_order, save_card
-from tests.billing.test_points import price_and_record
 from tests.factories import CustomerFactory, SubscriptionFactory
+from tests.pricing.test_services_points import price_and_record
 
 TODAY = dt.date(2027, 3, 10)
 

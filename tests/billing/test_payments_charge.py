@@ -18,10 +18,10 @@ from billing.services.payments import (
     payment_cancel_order,
     payment_capture_order,
     payment_charge_order,
-    payment_charge_pending,
     payment_mark_paid,
     payment_refund_order,
 )
+from billing.stages import payment_charge_pending
 from core.errors import DomainError
 from orders.models import OrderStatus, PaymentStatus
 from tests.billing.payments_helpers import (

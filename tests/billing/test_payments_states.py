@@ -26,7 +26,7 @@ def test_the_table_covers_every_status() -> None:
 def test_allowed_moves_change_the_status_and_write_an_event(db, current, target) -> None:  # noqa: ANN001
     order = make_order(payment_status=current)
 
-    payment_set_status(order, target)
+    payment_set_status(order=order, target=target)
 
     order.refresh_from_db()
     assert order.payment_status == target
@@ -39,7 +39,7 @@ def test_forbidden_moves_are_refused_and_change_nothing(db, current, target) -> 
     order = make_order(payment_status=current)
 
     with pytest.raises(Conflict):
-        payment_set_status(order, target)
+        payment_set_status(order=order, target=target)
 
     order.refresh_from_db()
     assert order.payment_status == current

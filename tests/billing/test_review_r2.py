@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.tax import is_valid_registration_number
+from core.tax import is_valid_registration_number
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from billing.models import BillingPolicy
+from pricing.models import BillingPolicy
 from subscriptions.selectors import today_in_shop
 from tests.factories import CustomerFactory, SubscriptionFactory
 

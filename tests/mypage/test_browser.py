@@ -45,8 +45,8 @@ def shopper(transactional_db):
     """A verified customer with a subscription 40 days out, 800 points and a coupon to use."""
     from allauth.account.models import EmailAddress
 
-    from billing.models import Coupon
-    from billing.services.points import points_adjust
+    from pricing.models import Coupon
+    from pricing.services.points import points_adjust
     from subscriptions.actors import Actor
     from subscriptions.models import ShopPolicy
     from subscriptions.selectors import today_in_shop

@@ -18,14 +18,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
 
-from billing.models import Coupon
-from catalog.demo import DEMO_EMAIL
 from catalog.models import Course, Product
 from customers.models import Address, Customer
 from notifications.models import Notification
 from orders.documents.content import delivery_slip, invoice
 from orders.documents.render import invoice_issuer
 from orders.models import Order
+from pricing.models import Coupon
+from scheduler.demo_seed import DEMO_EMAIL
 from subscriptions.models import SubscriptionStatus
 from tests.subscriptions.services_helpers import on
 

@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import BillingPolicy, CodFee, Coupon, PaymentMethod
-from billing.services.points import points_adjust
+from billing.models import PaymentMethod
 from catalog.models import CoursePrice
+from pricing.models import BillingPolicy, CodFee, Coupon
+from pricing.services.points import points_adjust
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.factories import CourseFactory, SubscriptionFactory

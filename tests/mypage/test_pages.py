@@ -303,7 +303,7 @@ def test_order_pages(logged_in, customer, subscription, django_assert_max_num_qu
 
 
 def test_coupon_apply_and_remove(logged_in, subscription, django_capture_on_commit_callbacks):
-    from billing.models import Coupon
+    from pricing.models import Coupon
 
     Coupon.objects.create(code="WELCOME500", name="初回500円引き", kind="fixed", value=500, applies_to="all")
     with django_capture_on_commit_callbacks(execute=True):
@@ -328,7 +328,7 @@ def test_unknown_coupon_is_refused_with_a_message(logged_in, subscription):
 
 
 def test_points_balance_is_shown(logged_in, customer, subscription):
-    from billing.services.points import points_adjust
+    from pricing.services.points import points_adjust
     from subscriptions.actors import Actor
 
     points_adjust(customer_id=customer.pk, amount=1234, note="テスト", actor=Actor.system())

@@ -275,8 +275,8 @@ def test_batches_split_the_work_and_each_row_is_done_once(policy, writer) -> Non
 
 def test_the_coupon_and_the_point_reservation_are_carried_over_and_recorded(policy, writer) -> None:  # noqa: ANN001
     # given a due subscription with a ¥300 coupon for every delivery and "use all my points" (500)
-    from billing.models import Coupon, CouponRedemption, PointAccount, PointEntry
-    from billing.services.points import points_adjust
+    from pricing.models import Coupon, CouponRedemption, PointAccount, PointEntry
+    from pricing.services.points import points_adjust
     from subscriptions.actors import Actor
 
     sub = SubscriptionFactory(points_reservation="all")
@@ -355,7 +355,7 @@ def test_a_run_prices_with_the_catalogue_as_it_was_when_the_run_started(policy) 
 
 def test_a_coupon_ended_between_batches_is_not_used_by_later_batches(policy) -> None:
     # given two due subscriptions with the same coupon, generated one per batch
-    from billing.models import Coupon
+    from pricing.models import Coupon
 
     coupon = Coupon.objects.create(code="ALL100", name="毎回100円", kind="fixed", value=100, applies_to="all")
     subs = SubscriptionFactory.create_batch(2)
@@ -378,7 +378,7 @@ def test_a_coupon_ended_between_batches_is_not_used_by_later_batches(policy) -> 
 def test_the_copy_writers_tax_summary_text_is_what_json_dumps_writes(bases) -> None:
     import json
 
-    from billing.tax import tax_summary
+    from core.tax import tax_summary
     from scheduler.generation.writers import _tax_summary_json
 
     summary = tax_summary(bases)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from billing.models import Coupon, PaymentMethod
+from billing.models import PaymentMethod
 from core.errors import DomainError
+from pricing.models import Coupon
 from subscriptions.cycles import Cycle
 from subscriptions.models import ShopPolicy, SubscriptionEvent
 from subscriptions.selectors import can_customer_change, change_deadline

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .money import Rounding, allocate, percent_of
-from .tax import STANDARD_RATE, tax_summary
+from core.money import Rounding, allocate, percent_of
+from core.tax import STANDARD_RATE, tax_summary
 
 FIXED = "fixed"
 PERCENT = "percent"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from billing.models import Coupon, CouponRedemption, PointEntry
-from billing.services.points import points_adjust, stage_expire_points
 from catalog.models import BulkDiscount, GroupPrice, ProductSalePrice, QuantityTier
 from customers.models import CustomerGroup
+from pricing.models import Coupon, CouponRedemption, PointEntry
+from pricing.services.points import points_adjust, stage_expire_points
 from subscriptions.actors import Actor
 from tests.billing.helpers import make_order
 from tests.factories import CustomerFactory, ProductFactory, SubscriptionFactory
@@ -16,13 +16,13 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/billing/coupon/",
-        "/admin/billing/couponredemption/",
-        "/admin/billing/pointaccount/",
-        "/admin/billing/pointentry/",
-        "/admin/billing/billingpolicy/",
-        "/admin/billing/prefectureshippingfee/",
-        "/admin/billing/codfee/",
+        "/admin/pricing/coupon/",
+        "/admin/pricing/couponredemption/",
+        "/admin/pricing/pointaccount/",
+        "/admin/pricing/pointentry/",
+        "/admin/pricing/billingpolicy/",
+        "/admin/pricing/prefectureshippingfee/",
+        "/admin/pricing/codfee/",
         "/admin/catalog/productsaleprice/",
         "/admin/catalog/quantitytier/",
         "/admin/catalog/groupprice/",
@@ -53,7 +53,7 @@ def test_coupon_list_shows_redemption_counts(admin_client):
     coupon = Coupon.objects.create(code="COUNTED", name="c", kind="fixed", value=100, applies_to="all")
     sub = SubscriptionFactory()
     CouponRedemption.objects.create(coupon=coupon, order=make_order(sub), customer=sub.customer)
-    response = admin_client.get("/admin/billing/coupon/")
+    response = admin_client.get("/admin/pricing/coupon/")
     assert '<td class="field-redemption_count">1</td>' in response.content.decode()
 
 
@@ -63,7 +63,7 @@ def test_coupon_list_shows_redemption_counts(admin_client):
 def test_admin_point_adjustment_goes_through_the_service(admin_client, amount, is_member, created):
     customer = CustomerFactory(is_member=is_member)
     response = admin_client.post(
-        "/admin/billing/pointentry/add/", {"customer": customer.pk, "amount": amount, "note": "お詫び"}
+        "/admin/pricing/pointentry/add/", {"customer": customer.pk, "amount": amount, "note": "お詫び"}
     )
     entry = PointEntry.objects.filter(customer=customer).first()
     assert (entry is not None) is created
@@ -77,3 +77,21 @@ def test_admin_point_adjustment_goes_through_the_service(admin_client, amount, i
 
 def test_nightly_stage_reports_expired_points():
     assert stage_expire_points(__import__("datetime").date(2027, 1, 1)) == {"points_expired": 0}
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("/admin/billing/coupon/", "/admin/pricing/coupon/"),
+        ("/admin/billing/pointentry/add/?customer=3", "/admin/pricing/pointentry/add/?customer=3"),
+        ("/admin/billing/billingpolicy/1/change/", "/admin/pricing/billingpolicy/1/change/"),
+    ],
+)
+def test_billing_admin_addresses_of_moved_models_redirect_to_pricing(admin_client, old, new):
+    response = admin_client.get(old)
+    assert response.status_code == 301
+    assert response["Location"] == new
+
+
+def test_billing_admin_keeps_its_own_addresses(admin_client):
+    assert admin_client.get("/admin/billing/paymentmethod/").status_code == 200

@@ -2,7 +2,7 @@
 
 import pytest
 
-from billing.pricing import BulkDiscountRule, CouponTerms, ProductPrices, ShippingTerms, price_order
+from pricing.pricing import BulkDiscountRule, CouponTerms, ProductPrices, ShippingTerms, price_order
 
 COURSE = ((1, 980), (2, 2980), (4, 3480))  # 1st ¥980, 2nd–3rd ¥2,980, 4th onward ¥3,480
 NO_SHIPPING = ShippingTerms()

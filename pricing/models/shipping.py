@@ -16,6 +16,7 @@ class PrefectureShippingFee(models.Model):
     fee = models.PositiveIntegerField(_("送料（税込）"))
 
     class Meta:
+        db_table = "billing_prefectureshippingfee"  # the table it had in billing: moved in place
         verbose_name = _("都道府県別送料")
         verbose_name_plural = _("都道府県別送料")
         ordering = ["prefecture"]
@@ -31,6 +32,7 @@ class CodFee(models.Model):
     fee = models.PositiveIntegerField(_("手数料（税込）"))
 
     class Meta:
+        db_table = "billing_codfee"  # the table it had in billing: moved in place
         verbose_name = _("代引手数料")
         verbose_name_plural = _("代引手数料")
         ordering = ["up_to_amount"]

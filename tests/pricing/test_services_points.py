@@ -7,15 +7,16 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from billing.models import BillingPolicy, PointAccount, PointEntry
-from billing.selectors import PricingBook, points_balance
-from billing.services.points import (
+from core.errors import DomainError
+from pricing.bulk import benefits_bulk_record
+from pricing.models import BillingPolicy, PointAccount, PointEntry
+from pricing.selectors import PricingBook, points_balance
+from pricing.services.points import (
     points_adjust,
     points_earn_for_order,
     points_expire,
     points_revert_for_order,
 )
-from core.errors import DomainError
 from subscriptions.actors import Actor
 from tests.billing.helpers import make_order
 from tests.factories import CustomerFactory, SubscriptionFactory, UserFactory
@@ -40,8 +41,8 @@ def price_and_record(sub, *, on=TODAY):
         payment_kind="card", address_prefecture="東京都", remote_island=False,
     )  # fmt: skip
     order = make_order(sub, sequence=2, priced=priced)
-    book.record_benefits(
-        orders=[(order.pk, sub.customer_id, sub.pk, 2, priced.coupon_id, priced.points_used)]
+    benefits_bulk_record(
+        on=book.on, orders=[(order.pk, sub.customer_id, sub.pk, 2, priced.coupon_id, priced.points_used)]
     )
     return order
 
@@ -55,12 +56,12 @@ def test_earn_on_completion_at_the_policy_rate(rate_bp, subtotal, earned):
     )
     sub = SubscriptionFactory()
     order = make_order(sub, items_subtotal=subtotal, total=subtotal, status="completed")
-    entry = points_earn_for_order(order_id=order.pk, today=TODAY)
+    entry = points_earn_for_order(order=order, today=TODAY)
     assert (entry.amount if entry else None) == earned
     if entry:
         assert entry.expires_on == TODAY + dt.timedelta(days=30)
         # earning twice is a no-op
-        assert points_earn_for_order(order_id=order.pk, today=TODAY).pk == entry.pk
+        assert points_earn_for_order(order=order, today=TODAY).pk == entry.pk
         assert points_balance(sub.customer) == earned
         assert_consistent(sub.customer)
 
@@ -68,7 +69,7 @@ def test_earn_on_completion_at_the_policy_rate(rate_bp, subtotal, earned):
 def test_guests_earn_nothing_and_have_no_balance():
     sub = SubscriptionFactory(customer=CustomerFactory(is_member=False))
     order = make_order(sub, items_subtotal=3980, total=3980)
-    assert points_earn_for_order(order_id=order.pk, today=TODAY) is None
+    assert points_earn_for_order(order=order, today=TODAY) is None
     assert points_balance(sub.customer) == 0
     with pytest.raises(DomainError) as refused:
         points_adjust(customer_id=sub.customer_id, amount=100, note="", actor=ADMIN)
@@ -99,7 +100,7 @@ def test_cancel_reverts_both_use_and_earn():
     sub = SubscriptionFactory(points_reservation="amount", points_reservation_amount=500)
     points_adjust(customer_id=sub.customer_id, amount=800, note="", actor=ADMIN, today=TODAY)
     order = price_and_record(sub)
-    earn = points_earn_for_order(order_id=order.pk, today=TODAY)
+    earn = points_earn_for_order(order=order, today=TODAY)
     assert points_balance(sub.customer) == 800 - 500 + earn.amount
     # when it is cancelled (twice: the second does nothing)
     points_revert_for_order(order_id=order.pk)
@@ -112,7 +113,7 @@ def test_cancel_reverts_both_use_and_earn():
 def test_reverting_an_earn_already_spent_stops_at_zero():
     sub = SubscriptionFactory()
     order = make_order(sub, items_subtotal=100000, total=100000)
-    points_earn_for_order(order_id=order.pk, today=TODAY)  # 1,000 points
+    points_earn_for_order(order=order, today=TODAY)  # 1,000 points
     points_adjust(customer_id=sub.customer_id, amount=-900, note="利用", actor=ADMIN, today=TODAY)
     points_revert_for_order(order_id=order.pk)
     assert points_balance(sub.customer) == 0

@@ -9,7 +9,7 @@ from core.models import SingletonModel
 
 
 class TaxRounding(models.TextChoices):
-    # Values match billing.money.Rounding.
+    # Values match core.money.Rounding.
     FLOOR = "floor", _("切り捨て")
     HALF_UP = "half_up", _("四捨五入")
     CEIL = "ceil", _("切り上げ")
@@ -45,6 +45,7 @@ class BillingPolicy(SingletonModel):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
+        db_table = "billing_billingpolicy"  # the table it had in billing: moved in place
         verbose_name = _("料金設定")
         verbose_name_plural = _("料金設定")
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from subscriptions.actors import Actor
 
-from ..models import (
+from .models import (
     BillingPolicy,
     CodFee,
     Coupon,
@@ -18,8 +18,8 @@ from ..models import (
     PointEntry,
     PrefectureShippingFee,
 )
-from ..selectors import points_balance
-from ..services.points import points_adjust
+from .selectors import points_balance
+from .services.points import points_adjust
 
 
 class PointAdjustForm(forms.ModelForm):

@@ -4,7 +4,10 @@ import datetime as dt
 
 import pytest
 
-from billing.models import (
+from catalog.models import BulkDiscount, CoursePrice, GroupPrice, ProductSalePrice, QuantityTier
+from customers.models import CustomerGroup
+from pricing.bulk import benefits_bulk_record
+from pricing.models import (
     BillingPolicy,
     CodFee,
     Coupon,
@@ -13,9 +16,7 @@ from billing.models import (
     PointEntry,
     PrefectureShippingFee,
 )
-from billing.selectors import PricingBook, PricingCatalog, subscription_next_order_price
-from catalog.models import BulkDiscount, CoursePrice, GroupPrice, ProductSalePrice, QuantityTier
-from customers.models import CustomerGroup
+from pricing.selectors import PricingBook, PricingCatalog, subscription_next_order_price
 from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,8 +163,8 @@ def test_record_benefits_writes_redemptions_and_point_uses(django_assert_max_num
         ship_postal_code="1", ship_prefecture="東京都", ship_city="x", ship_line1="x", **priced.order_fields(),
     )  # fmt: skip
     with django_assert_max_num_queries(10):
-        book.record_benefits(
-            orders=[(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, priced.points_used)]
+        benefits_bulk_record(
+            on=book.on, orders=[(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, priced.points_used)]
         )
     assert CouponRedemption.objects.get().order == order
     entry = PointEntry.objects.get()

@@ -11,10 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import Course, CourseCycle, CourseItem, CoursePrice, Product, TaxRate
+from catalog.models import Course, CourseCycle, CourseItem, CoursePrice, Product, TaxRate
+from customers.models import Customer
+from customers.services import address_create, customer_create
+from subscriptions.actors import Actor
+from subscriptions.cycles import Cycle
+from subscriptions.models import ShopPolicy
+from subscriptions.services import subscription_create, subscription_pause
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "admin12345"
 DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "demo12345"
@@ -100,8 +107,6 @@ def year_end_closures(today: date) -> list[date]:
 
 
 def seed_policy(report: SeedReport, today: date):
-    from subscriptions.models import ShopPolicy
-
     policy = ShopPolicy.current()
     for day in year_end_closures(today):
         _special, created = policy.special_days.get_or_create(
@@ -116,8 +121,6 @@ def seed_admin(report: SeedReport):
     user_model = get_user_model()
     user = user_model.objects.filter(username=ADMIN_EMAIL).first()
     if user is None:
-        from allauth.account.models import EmailAddress
-
         user = user_model.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, ADMIN_PASSWORD)
         EmailAddress.objects.create(user=user, email=ADMIN_EMAIL, verified=True, primary=True)
         report.add(f"admin {ADMIN_EMAIL}")
@@ -126,9 +129,6 @@ def seed_admin(report: SeedReport):
 
 def seed_customer(report: SeedReport, *, email: str, password: str, name: str, name_kana: str, phone: str):
     """A verified member with one default address (idempotent by e-mail)."""
-    from customers.models import Customer
-    from customers.services import address_create, customer_create
-
     customer = Customer.objects.filter(user__username=email).first()
     if customer is not None:
         return customer
@@ -156,11 +156,6 @@ def seed_demo_subscriptions(report: SeedReport, customer, courses: dict[str, Cou
 
     Keyed by `source` so a second run finds them instead of adding more.
     """
-    from subscriptions.actors import Actor
-    from subscriptions.cycles import Cycle
-    from subscriptions.models import ShopPolicy
-    from subscriptions.services import subscription_create, subscription_pause
-
     policy = ShopPolicy.current()
     earliest = policy.business_calendar().earliest_delivery(today, policy.lead_days)
     address = customer.addresses.filter(is_default=True).first()

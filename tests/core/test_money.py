@@ -2,7 +2,7 @@
 
 import pytest
 
-from billing.money import Rounding, allocate, basis_points_of, divide, format_yen, percent_of
+from core.money import Rounding, allocate, basis_points_of, divide, format_yen, percent_of
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ class Coupon(models.Model):
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
+        db_table = "billing_coupon"  # the table it had in billing: moved in place
         verbose_name = _("クーポン")
         verbose_name_plural = _("クーポン")
 
@@ -74,6 +75,7 @@ class CouponRedemption(models.Model):
     created_at = models.DateTimeField(_("利用日時"), auto_now_add=True)
 
     class Meta:
+        db_table = "billing_couponredemption"  # the table it had in billing: moved in place
         verbose_name = _("クーポン利用")
         verbose_name_plural = _("クーポン利用")
         ordering = ["-id"]

@@ -4,7 +4,7 @@
 queries, then prices each order in memory with billing.pricing.price_order. Inside a transaction it
 locks the rows whose counts it relies on (capped coupons, point accounts) so that two batches or a
 batch and a my-page action can never spend the same coupon use or the same points; the caller
-records what it used with `record_benefits` before committing.
+records what it used with `pricing.bulk.benefits_bulk_record` before committing.
 """
 
 from __future__ import annotations
@@ -18,27 +18,31 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 
-from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
-from core.errors import Conflict
+from catalog.models import (
+    BulkDiscount,
+    CourseItem,
+    CoursePrice,
+    GroupPrice,
+    Product,
+    ProductSalePrice,
+    QuantityTier,
+)
 from customers.models import Customer
+from subscriptions.models import SubscriptionItem
 
 from .models import (
     BillingPolicy,
     CodFee,
     Coupon,
-    CouponAppliesTo,
     CouponRedemption,
     PointAccount,
     PointEntry,
-    PointKind,
     PrefectureShippingFee,
 )
 from .pricing import BulkDiscountRule, CouponTerms, PricedOrder, ProductPrices, ShippingTerms, price_order
 
 # (order_id, customer_id, subscription_id, sequence, coupon_id or None, points_used)
-BenefitRow = tuple[int, int, int | None, int | None, int | None, int]
 
 
 def shop_date(moment: datetime) -> date:
@@ -341,9 +345,6 @@ class PricingBook:
                 )
             }
         if catalog is None:
-            from catalog.models import CourseItem
-            from subscriptions.models import SubscriptionItem
-
             course_ids = {s.course_id for s in subscriptions}
             # Two indexed subqueries: one OR across both joins made PostgreSQL scan every subscription
             # item per batch (h3, measured with bench/nightly.py: 17 ms at 12k rows, growing with N).
@@ -467,86 +468,6 @@ class PricingBook:
         if priced.points_used:
             self._points[subscription.customer_id] -= priced.points_used
         return priced
-
-    def record_benefits(self, *, orders: list[BenefitRow]) -> None:
-        """Write the coupon redemptions and point uses of created orders, in the caller's transaction.
-
-        Re-checks caps and balances under row locks, so a caller that priced outside a transaction
-        gets a Conflict instead of an overdrawn balance or a coupon used past its cap.
-        """
-        record_benefits(orders=orders, on=self.on)
-
-
-def record_benefits(*, orders: list[BenefitRow], on: date) -> None:
-    """Bulk-write coupon redemptions and point "use" entries for created orders (see PricingBook)."""
-    with transaction.atomic():
-        _record_redemptions([row for row in orders if row[4] is not None])
-        _record_point_uses([row for row in orders if row[5] > 0], on)
-
-
-def _record_redemptions(rows: list[BenefitRow]) -> None:
-    if not rows:
-        return
-    from subscriptions.models import Subscription
-
-    coupon_ids = sorted({row[4] for row in rows})
-    coupons = Coupon.objects.select_for_update(of=("self",)).in_bulk(coupon_ids)
-    totals = dict(
-        CouponRedemption.objects.filter(coupon_id__in=coupon_ids)
-        .values("coupon_id")
-        .annotate(n=Count("id"))
-        .values_list("coupon_id", "n")
-    )
-    per_customer: dict[tuple[int, int], int] = defaultdict(int)
-    for coupon_id, customer_id, n in (
-        CouponRedemption.objects.filter(coupon_id__in=coupon_ids, customer_id__in={row[1] for row in rows})
-        .values("coupon_id", "customer_id")
-        .annotate(n=Count("id"))
-        .values_list("coupon_id", "customer_id", "n")
-    ):
-        per_customer[(coupon_id, customer_id)] = n
-    for _order_id, customer_id, _sub_id, _seq, coupon_id, _points in rows:
-        coupon = coupons[coupon_id]
-        totals[coupon_id] = totals.get(coupon_id, 0) + 1
-        per_customer[(coupon_id, customer_id)] += 1
-        if coupon.max_uses is not None and totals[coupon_id] > coupon.max_uses:
-            raise Conflict("coupon_used_up", _("このクーポンは利用上限に達しました。"))
-        if (
-            coupon.max_uses_per_customer is not None
-            and per_customer[(coupon_id, customer_id)] > coupon.max_uses_per_customer
-        ):
-            raise Conflict("coupon_limit_reached", _("このクーポンはご利用回数の上限に達しています。"))
-    CouponRedemption.objects.bulk_create(
-        CouponRedemption(order_id=o, customer_id=c, subscription_id=s, sequence=q, coupon_id=k)
-        for o, c, s, q, k, _p in rows
-    )
-    # A "next order only" coupon is spent once it has been redeemed: later orders go without it.
-    next_only = {cid for cid, coupon in coupons.items() if coupon.applies_to == CouponAppliesTo.NEXT}
-    spent_on = [row[2] for row in rows if row[4] in next_only and row[2] is not None]
-    if spent_on:
-        Subscription.objects.filter(pk__in=spent_on, coupon_id__in=next_only).update(coupon=None)
-
-
-def _record_point_uses(rows: list[BenefitRow], on: date) -> None:
-    if not rows:
-        return
-    customer_ids = sorted({row[1] for row in rows})
-    accounts = {
-        a.customer_id: a
-        for a in PointAccount.objects.select_for_update()
-        .filter(customer_id__in=customer_ids)
-        .order_by("customer_id")
-    }
-    for _order_id, customer_id, _sub, _seq, _coupon, points in rows:
-        account = accounts.get(customer_id)
-        if account is None or account.balance < points:
-            raise Conflict("points_insufficient", _("ポイント残高が不足しています。"))
-        account.balance -= points
-        account.last_activity_on = on
-    PointEntry.objects.bulk_create(
-        PointEntry(customer_id=c, kind=PointKind.USE, amount=-p, order_id=o) for o, c, _s, _q, _k, p in rows
-    )
-    PointAccount.objects.bulk_update(accounts.values(), ["balance", "last_activity_on"])
 
 
 def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # noqa: ANN001

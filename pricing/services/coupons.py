@@ -13,6 +13,7 @@ from core.errors import DomainError, NotFound
 from core.formats import format_date
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription
+from subscriptions.services import subscription_set_coupon
 
 from ..models import Coupon, CouponAppliesTo, CouponRedemption
 from ..selectors import shop_date, subscription_next_order_price
@@ -93,8 +94,6 @@ def coupon_check_for_subscription(*, coupon: Coupon, subscription: Subscription)
 
 def coupon_apply_to_subscription(*, subscription_id: int, code: str, actor: Actor) -> Subscription:
     """Validate the coupon `code` for the subscription's next order, then attach it to the subscription."""
-    from subscriptions.services import subscription_set_coupon
-
     with transaction.atomic():
         subscription = (
             Subscription.objects.select_related("customer", "shipping_address", "payment_method")
@@ -111,8 +110,6 @@ def coupon_apply_to_subscription(*, subscription_id: int, code: str, actor: Acto
 
 
 def coupon_remove_from_subscription(*, subscription_id: int, actor: Actor) -> Subscription:
-    from subscriptions.services import subscription_set_coupon
-
     return subscription_set_coupon(subscription_id=subscription_id, coupon_id=None, actor=actor)
 
 

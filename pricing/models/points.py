@@ -31,6 +31,7 @@ class PointAccount(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
+        db_table = "billing_pointaccount"  # the table it had in billing: moved in place
         verbose_name = _("ポイント口座")
         verbose_name_plural = _("ポイント口座")
         constraints = [models.CheckConstraint(condition=models.Q(balance__gte=0), name="point_balance_ge_0")]
@@ -79,6 +80,7 @@ class PointEntry(models.Model):
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 
     class Meta:
+        db_table = "billing_pointentry"  # the table it had in billing: moved in place
         verbose_name = _("ポイント履歴")
         verbose_name_plural = _("ポイント履歴")
         ordering = ["-id"]

@@ -1,4 +1,4 @@
-"""Points: earn on completion, use at generation (billing.selectors.record_benefits), revert on
+"""Points: earn on completion, use at generation (pricing.bulk.benefits_bulk_record), revert on
 cancel, admin adjustments and expiry.
 
 Every writer locks the customer's PointAccount row first and appends ledger entries; the account's
@@ -14,12 +14,12 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFound
+from core.money import basis_points_of
 from customers.models import Customer
-from orders.models import Order
 from subscriptions.actors import Actor
+from subscriptions.selectors import today_in_shop
 
 from ..models import BillingPolicy, PointAccount, PointEntry, PointKind, PointsExpiry
-from ..money import basis_points_of
 from ..selectors import points_balance  # noqa: F401 - re-exported: the members-only balance
 
 CREDIT_KINDS = (PointKind.EARN, PointKind.ADJUST)
@@ -50,18 +50,15 @@ def _append(
     return entry
 
 
-def points_earn_for_order(*, order_id: int, today: date | None = None) -> PointEntry | None:
+def points_earn_for_order(*, order, today: date | None = None) -> PointEntry | None:  # noqa: ANN001
     """Grant the order's points (policy rate of the tax-inclusive item subtotal) once it completes.
 
+    `order` is the completed orders.Order (its customer, number and item subtotal are read; pricing
+    sits below orders, so it is handed the row rather than looking it up).
     Members only; idempotent: an order earns at most once (a unique constraint backs this up).
     """
-    from subscriptions.selectors import today_in_shop
-
     today = today or today_in_shop()
     with transaction.atomic():
-        order = Order.objects.select_related("customer").filter(pk=order_id).first()
-        if order is None:
-            raise NotFound("order_not_found", _("受注が見つかりません。"))
         if not order.customer.is_member:
             return None
         policy = BillingPolicy.current()
@@ -88,13 +85,14 @@ def points_revert_for_order(*, order_id: int, actor: Actor | None = None) -> lis
     points it earned are taken back (no further than the balance: points already spent stay spent).
     Idempotent: each entry is reverted at most once."""
     with transaction.atomic():
-        order = Order.objects.filter(pk=order_id).only("pk", "customer_id").first()
-        if order is None:
-            raise NotFound("order_not_found", _("受注が見つかりません。"))
-        account = lock_account(order.customer_id)
+        # The order's own entries name its customer; an order with none has nothing to give back.
+        first = PointEntry.objects.filter(order_id=order_id).only("customer_id").first()
+        if first is None:
+            return []
+        account = lock_account(first.customer_id)
         pending = list(
             PointEntry.objects.filter(
-                order=order, kind__in=(PointKind.USE, PointKind.EARN), reverted_by__isnull=True
+                order_id=order_id, kind__in=(PointKind.USE, PointKind.EARN), reverted_by__isnull=True
             )
         )
         written = []
@@ -104,13 +102,13 @@ def points_revert_for_order(*, order_id: int, actor: Actor | None = None) -> lis
             if amount == 0:
                 continue
             revert = PointEntry(
-                customer_id=order.customer_id,
+                customer_id=first.customer_id,
                 kind=PointKind.REVERT,
                 amount=amount,
-                order=order,
+                order_id=order_id,
                 reverts=entry,
                 actor_id=getattr(actor, "user_id", None),
-                note=_("受注 %(number)s のキャンセル") % {"number": f"{order.pk:08d}"},
+                note=_("受注 %(number)s のキャンセル") % {"number": f"{order_id:08d}"},
             )
             written.append(_append(account, revert, None, activity=False))
         return written
@@ -120,8 +118,6 @@ def points_adjust(
     *, customer_id: int, amount: int, note: str, actor: Actor, today: date | None = None
 ) -> PointEntry:
     """An admin's correction: positive grants (with the policy's expiry), negative takes back."""
-    from subscriptions.selectors import today_in_shop
-
     if not isinstance(amount, int) or amount == 0:
         raise DomainError(
             "invalid_points_amount", _("調整ポイント数を0以外の整数で指定してください。"), field="amount"

@@ -7,14 +7,15 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from billing.models import Coupon, CouponRedemption
-from billing.selectors import PricingBook
-from billing.services.coupons import (
+from core.errors import DomainError
+from pricing.bulk import benefits_bulk_record
+from pricing.models import Coupon, CouponRedemption
+from pricing.selectors import PricingBook
+from pricing.services.coupons import (
     coupon_apply_to_subscription,
     coupon_release_for_order,
     coupon_remove_from_subscription,
 )
-from core.errors import DomainError
 from subscriptions.actors import Actor
 from tests.billing.helpers import make_order
 from tests.factories import SubscriptionFactory
@@ -102,7 +103,7 @@ def test_cancelling_the_order_gives_the_use_back():
         payment_kind="card", address_prefecture="東京都", remote_island=False,
     )  # fmt: skip
     order = make_order(sub, priced=priced)
-    book.record_benefits(orders=[(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, 0)])
+    benefits_bulk_record(orders=[(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, 0)], on=book.on)
     sub.refresh_from_db()
     assert (CouponRedemption.objects.count(), sub.coupon_id) == (1, None)
     # when the order is cancelled
@@ -123,7 +124,7 @@ def _generate(sub, results):
             )  # fmt: skip
             order = make_order(sub, priced=priced)
             rows = [(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, priced.points_used)]
-            book.record_benefits(orders=rows)
+            benefits_bulk_record(orders=rows, on=book.on)
             results.append(priced)
     finally:
         connection.close()

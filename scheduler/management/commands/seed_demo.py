@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from billing.demo import demo_give_cards, demo_give_rewards
-from catalog.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, seed_all
+from scheduler.demo_data import demo_subscriptions_create
+from scheduler.demo_seed import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, seed_all
 from subscriptions.selectors import today_in_shop
 
 
@@ -29,8 +30,6 @@ class Command(BaseCommand):
         if not report.created:
             self.stdout.write("nothing to do: demo data already present")
         if options["subscriptions"] > 0:
-            from scheduler.demo_data import demo_subscriptions_create
-
             bulk = demo_subscriptions_create(count=options["subscriptions"], today=today_in_shop())
             self.stdout.write(f"created {bulk}")
         self.stdout.write(

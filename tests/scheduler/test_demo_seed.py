@@ -10,12 +10,12 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from billing.models import Coupon, PointEntry
-from billing.selectors import points_balance, subscription_next_order_price
-from billing.services.coupons import coupon_apply_to_subscription
-from catalog.demo import year_end_closures
 from catalog.models import Course, CourseCycle, CoursePrice, Product
 from customers.models import Address, Customer
+from pricing.models import Coupon, PointEntry
+from pricing.selectors import points_balance, subscription_next_order_price
+from pricing.services.coupons import coupon_apply_to_subscription
+from scheduler.demo_seed import year_end_closures
 from subscriptions.actors import Actor
 from subscriptions.models import SpecialDay, Subscription, SubscriptionEvent, SubscriptionItem
 from subscriptions.services import subscription_set_points_reservation

@@ -2,8 +2,8 @@
 
 import pytest
 
-from billing.money import Rounding
-from billing.tax import is_valid_registration_number, tax_included_in, tax_summary
+from core.money import Rounding
+from core.tax import is_valid_registration_number, tax_included_in, tax_summary
 
 
 @pytest.mark.parametrize(

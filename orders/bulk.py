@@ -1,0 +1,65 @@
+"""Orders and their lines written in bulk: the nightly run's set-based creation (COPY on PostgreSQL,
+bulk_create elsewhere). Rows come in ORDER_COLUMNS order; lines are any objects with LINE_FIELDS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.copy import copy_field, copy_rows, copy_text, next_ids
+
+from .models import Order, OrderLine
+
+ORDER_COLUMNS = (
+    "customer_id", "subscription_id", "sequence", "status", "payment_status", "hold_reasons",
+    "creation_date", "delivery_date", "delivery_time_slot",
+    "ship_name", "ship_postal_code", "ship_prefecture", "ship_city", "ship_line1", "ship_line2", "ship_phone",
+    "ship_remote_island", "is_gift", "payment_method_id", "payment_kind", "coupon_id",
+    "items_subtotal", "discount_total", "shipping_fee", "cod_fee", "points_used", "total", "tax_summary",
+    "tracking_number", "created_at", "updated_at",
+)  # fmt: skip
+LINE_FIELDS = ("product_id", "sku", "product_name", "quantity", "unit_price", "tax_rate", "line_total")
+_LINE_COLUMNS = ("order_id", *LINE_FIELDS)
+
+
+def orders_bulk_create(*, rows: list[tuple], copy: bool) -> list[int]:
+    """Insert orders (values in ORDER_COLUMNS order; JSON fields as text when `copy`); their ids."""
+    if not rows:
+        return []
+    if not copy:
+        objs = [Order(**dict(zip(ORDER_COLUMNS, values, strict=True))) for values in rows]
+        Order.objects.bulk_create(objs, batch_size=1000)
+        return [o.pk for o in objs]
+    ids = next_ids("orders_order", len(rows))
+    copy_rows("orders_order", ("id", *ORDER_COLUMNS), [(oid, *v) for oid, v in zip(ids, rows, strict=True)])
+    return ids
+
+
+def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -> None:
+    """Insert the lines of each (order id, lines). Orders that share one lines sequence (a memoised
+    price) have it formatted once per call: only the order id differs from row to row, and a fifth
+    of the Python time per order went to psycopg's write_row for these 2+ rows."""
+    if not copy:
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(order_id=order_id, **{name: getattr(ln, name) for name in LINE_FIELDS})
+                for order_id, lines in orders
+                for ln in lines
+            ],
+            batch_size=2000,
+        )
+        return
+    tails: dict[int, list[str]] = {}  # id(lines) -> each line's columns after the order id
+    parts: list[str] = []
+    for order_id, lines in orders:
+        line_tails = tails.get(id(lines))
+        if line_tails is None:
+            line_tails = tails[id(lines)] = [
+                f"\t{ln.product_id}\t{copy_field(ln.sku)}\t{copy_field(ln.product_name)}\t{ln.quantity}"
+                f"\t{ln.unit_price}\t{ln.tax_rate}\t{ln.line_total}\n"
+                for ln in lines
+            ]
+        text_id = str(order_id)
+        for tail in line_tails:
+            parts.append(text_id)
+            parts.append(tail)
+    copy_text("orders_orderline", _LINE_COLUMNS, "".join(parts))
