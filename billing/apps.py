@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class BillingConfig(AppConfig):
     name = "billing"
-    verbose_name = _("決済・価格")
+    verbose_name = _("決済")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -28,10 +28,10 @@ holding, errors = threading.Event(), []
 
 def write(who, hold):
     try:
+        if not hold:
+            holding.wait()  # the webhook arrives while the nightly batch holds its write
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM writes")
-            if not hold:
-                holding.wait()
             cursor.execute("INSERT INTO writes VALUES (%s)", [who])
             if hold:
                 holding.set()
