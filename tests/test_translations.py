@@ -199,5 +199,13 @@ def test_the_admin_shows_japanese_headers_and_labels_on_our_lists_and_forms(clie
     assert english == {}
     # and the index names the app sections in Japanese (django-celery-beat's from locale/ja)
     index = client.get(reverse("admin:index")).content.decode()
-    for label in ("定期購入", "受注", "顧客", "商品・定期コース", "決済", "価格・クーポン・ポイント", "定期実行タスク"):
+    for label in (
+        "定期購入",
+        "受注",
+        "顧客",
+        "商品・定期コース",
+        "決済",
+        "価格・クーポン・ポイント",
+        "定期実行タスク",
+    ):
         assert f">{label}<" in index
