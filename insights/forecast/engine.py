@@ -26,7 +26,7 @@ from ..pricing import BenefitLedger, CatalogByNight, PricedOrder
 from ..retention import ContinuationRates
 from . import sources
 from .result import DeliveryTotals, Forecast, NightTotals, ShipDay
-from .schedule import PlannedNight, SchedulePlayer
+from .schedule import PlannedNight, SchedulePlayer, resume_night
 from .sources import Detailed, Profile
 
 MAX_DAYS = 400
@@ -107,11 +107,18 @@ def _minimums() -> dict[int, int]:
     return dict(Course.objects.values_list("id", "min_deliveries"))
 
 
+def _count_resume(forecast: Forecast, shape: tuple, n: int) -> None:
+    night = resume_night(shape, forecast.start)
+    if night is not None and night <= forecast.end:
+        forecast.nights[night].resumes += n
+
+
 def _grouped(
     forecast: Forecast, player: SchedulePlayer, catalogs: CatalogByNight, acc: _Accumulator, end: date
 ) -> None:
     for shape, profile, n in sources.grouped(end):
         forecast.subscriptions += n
+        _count_resume(forecast, shape, n)
         planned = player.play(shape)
         if planned is None:
             forecast.failed += n
@@ -141,6 +148,7 @@ def _detailed(
     events: list[tuple[date, date, int, PlannedNight, Profile, Detailed]] = []
     for shape, profile, d in rows:
         forecast.subscriptions += 1
+        _count_resume(forecast, shape, 1)
         planned = player.play(shape)
         if planned is None:
             forecast.failed += 1

@@ -16,7 +16,8 @@ class NightTotals:
     orders: int = 0
     held: int = 0  # created on hold (要対応) for a known reason; stock shortfalls are in the stock outlook
     moved: int = 0
-    resumed: int = 0
+    resumed: int = 0  # orders of subscriptions the forecast resumes from a pause
+    resumes: int = 0  # paused subscriptions the night's resume stage brings back
     revenue: int = 0  # order totals, yen, tax included, after discounts, coupons and points
     items_subtotal: int = 0
     discount: int = 0
@@ -97,6 +98,7 @@ class Forecast:
                     "held": t.held,
                     "moved": t.moved,
                     "resumed": t.resumed,
+                    "resumes": t.resumes,
                     "units": self.units_by_sku(t.units),
                     "revenue": t.revenue,
                     "items_subtotal": t.items_subtotal,

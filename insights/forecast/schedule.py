@@ -71,6 +71,14 @@ class _Cycle:
     cycle_weekday: int | None
 
 
+def resume_night(shape: Shape, start: date) -> date | None:
+    """The night the resume stage brings a paused shape back (None: not paused, or no date)."""
+    status, paused_until = shape[11], shape[12]
+    if status != SubscriptionStatus.PAUSED or paused_until is None:
+        return None
+    return max(start, paused_until)
+
+
 class SchedulePlayer:
     """Plays shapes forward over the nights start..end; one answer per distinct shape."""
 
@@ -110,8 +118,8 @@ class SchedulePlayer:
         night = self.start
         resumed = False
         if status == SubscriptionStatus.PAUSED:
-            night = max(self.start, paused_until)
-            if night > self.end:
+            night = resume_night(shape, self.start)
+            if night is None or night > self.end:
                 return []
             resumed = True
             sub = Subscription(
