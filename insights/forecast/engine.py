@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
+from django.db import connections, transaction
+from django.db.models import Count
+
 from catalog.models import Course, Product
+from orders.models import Order, OrderStatus
 from subscriptions.models import ShopPolicy
 from subscriptions.selectors import today_in_shop
 
@@ -25,11 +30,13 @@ from ..models import PlanningSettings
 from ..pricing import BenefitLedger, CatalogByNight, PricedOrder
 from ..retention import ContinuationRates
 from . import sources
+from .counts import Counts
 from .result import DeliveryTotals, Forecast, NightTotals, ShipDay
-from .schedule import PlannedNight, SchedulePlayer, resume_night
+from .schedule import PlannedNight, SchedulePlayer
 from .sources import Detailed, Profile
 
 MAX_DAYS = 400
+UNSHIPPED = (OrderStatus.NEW, OrderStatus.ON_HOLD, OrderStatus.AWAITING_PAYMENT, OrderStatus.READY)
 
 
 def first_night(policy: ShopPolicy, today: date) -> date:
@@ -39,43 +46,76 @@ def first_night(policy: ShopPolicy, today: date) -> date:
     return today
 
 
-class _Accumulator:
-    def __init__(self, forecast: Forecast, rates: ContinuationRates) -> None:
+class _Totals:
+    """Turns the counters into the forecast's figures: prices each distinct key once."""
+
+    def __init__(self, forecast: Forecast, rates: ContinuationRates, catalogs: CatalogByNight) -> None:
         self.forecast = forecast
         self.rates = rates
+        self.catalogs = catalogs
+        self._prices: dict[tuple, PricedOrder] = {}
 
-    def add(self, p: PlannedNight, profile: Profile, priced: PricedOrder, n: int) -> None:
-        night = self.forecast.nights[p.night]
-        night.orders += n
-        night.held += n if profile.held else 0
-        night.moved += n if p.moved else 0
-        night.resumed += n if p.resumed else 0
-        night.revenue += priced.total * n
-        night.items_subtotal += priced.items_subtotal * n
-        night.discount += priced.discount_total * n
-        night.shipping_fee += priced.shipping_fee * n
-        night.cod_fee += priced.cod_fee * n
-        night.points_used += priced.points_used * n
-        delivery = self.forecast.deliveries.get(p.delivery_date)
-        if delivery is None:
-            delivery = self.forecast.deliveries[p.delivery_date] = DeliveryTotals()
-        delivery.orders += n
-        delivery.time_slots[profile.time_slot] += n
-        delivery.payment_kinds[profile.payment_kind] += n
-        delivery.shipping_fee += priced.shipping_fee * n
-        delivery.cod_fee += priced.cod_fee * n
+    def price(self, night: date, key: tuple, sequence: int) -> PricedOrder:
+        """The catalogue's own price, remembered here too (the catalogue's memo starts afresh past
+        10,000 entries; a forecast of a large shop has more distinct keys than that)."""
+        catalog = self.catalogs.on(night)
+        memo_key = (id(catalog), key, sequence)
+        priced = self._prices.get(memo_key)
+        if priced is None:
+            course_id, items, group_id, payment_kind, prefecture, island = key
+            priced = self._prices[memo_key] = catalog.price(
+                items=items, course_id=course_id, group_id=group_id, sequence=sequence,
+                payment_kind=payment_kind, prefecture=prefecture, remote_island=island, coupon=None,
+                points_requested=0,
+            )  # fmt: skip
+        return priced
+
+    def add_priced(self, night: date, priced: PricedOrder, n: int) -> None:
+        totals = self.forecast.nights[night]
+        totals.orders += n
+        totals.revenue += priced.total * n
+        totals.items_subtotal += priced.items_subtotal * n
+        totals.discount += priced.discount_total * n
+        totals.shipping_fee += priced.shipping_fee * n
+        totals.cod_fee += priced.cod_fee * n
+        totals.points_used += priced.points_used * n
         for line in priced.lines:
-            night.units[line.product_id] += line.quantity * n
-            delivery.units[line.product_id] += line.quantity * n
-        share = self.rates.continuing(
-            profile.course_id, delivered=profile.orders_created, reaching=profile.orders_created + p.index + 1
-        )
-        night.estimated_orders += share * n
-        night.estimated_revenue += share * n * priced.total
+            totals.units[line.product_id] += line.quantity * n
+
+    def finish(self, counts: Counts) -> None:
+        forecast = self.forecast
+        for (night, key, sequence), n in counts.priced.items():
+            self.add_priced(night, self.price(night, key, sequence), n)
+        for (day, items), n in counts.deliveries.items():
+            delivery = forecast.deliveries.get(day)
+            if delivery is None:
+                delivery = forecast.deliveries[day] = DeliveryTotals()
+            delivery.orders += n
+            for product_id, qty in items:
+                delivery.units[product_id] += qty * n
+        for (day, slot), n in counts.slots.items():
+            forecast.deliveries[day].time_slots[slot] += n
+        for (day, kind), n in counts.kinds.items():
+            forecast.deliveries[day].payment_kinds[kind] += n
+        for name in ("held", "moved", "resumed", "resumes"):
+            for night, n in getattr(counts, name).items():
+                setattr(forecast.nights[night], name, getattr(forecast.nights[night], name) + n)
+        for (night, course_id, delivered, index), n in counts.continuing.items():
+            share = self.rates.continuing(course_id, delivered=delivered, reaching=delivered + index + 1)
+            forecast.nights[night].estimated_orders += share * n
+        for totals in forecast.nights.values():
+            if totals.orders:
+                totals.estimated_revenue = totals.revenue * totals.estimated_orders / totals.orders
+        forecast.subscriptions, forecast.failed = counts.subscriptions, counts.failed
 
 
-def forecast_build(*, days: int = 90, today: date | None = None) -> Forecast:
-    """The next `days` nights from the first night whose run has not started."""
+def forecast_build(*, days: int = 90, today: date | None = None, lanes: int = 1) -> Forecast:
+    """The next `days` nights from the first night whose run has not started.
+
+    lanes > 1 reads and counts the subscriptions in that many threads (each with its own database
+    connection): one lane counts in Python while another waits for PostgreSQL. Not inside a
+    transaction (a thread's connection cannot see the caller's).
+    """
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be 1 to {MAX_DAYS}, not {days}")
     started = time.monotonic()
@@ -94,10 +134,10 @@ def forecast_build(*, days: int = 90, today: date | None = None) -> Forecast:
         ship_days=[],
         skus=dict(Product.objects.values_list("id", "sku")),
     )
-    acc = _Accumulator(forecast, ContinuationRates.measure(minimums=_minimums()))
-    catalogs = CatalogByNight()
-    _grouped(forecast, player, catalogs, acc, end)
-    _detailed(forecast, player, catalogs, acc, end)
+    totals = _Totals(forecast, ContinuationRates.measure(minimums=_minimums()), catalogs=CatalogByNight())
+    counts = _grouped(player, start, end, lanes=lanes)
+    _detailed(counts, player, totals, start, end)
+    totals.finish(counts)
     forecast.ship_days = _ship_days(forecast, calendar)
     forecast.seconds = time.monotonic() - started
     return forecast
@@ -107,35 +147,42 @@ def _minimums() -> dict[int, int]:
     return dict(Course.objects.values_list("id", "min_deliveries"))
 
 
-def _count_resume(forecast: Forecast, shape: tuple, n: int) -> None:
-    night = resume_night(shape, forecast.start)
-    if night is not None and night <= forecast.end:
-        forecast.nights[night].resumes += n
+PARTS_PER_LANE = 1
 
 
-def _grouped(
-    forecast: Forecast, player: SchedulePlayer, catalogs: CatalogByNight, acc: _Accumulator, end: date
-) -> None:
-    for shape, profile, n in sources.grouped(end):
-        forecast.subscriptions += n
-        _count_resume(forecast, shape, n)
+def _grouped(player: SchedulePlayer, start: date, end: date, *, lanes: int) -> Counts:
+    if lanes <= 1:
+        return _count_part(player, start, end, None)
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("forecast_build(lanes>1) cannot run inside a transaction")
+    parts = lanes * PARTS_PER_LANE
+    counts = Counts()
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="forecast") as pool:
+        for part in pool.map(lambda k: _count_part_in_thread(player, start, end, (k, parts)), range(parts)):
+            counts.merge(part)
+    return counts
+
+
+def _count_part_in_thread(player: SchedulePlayer, start: date, end: date, part: tuple[int, int]) -> Counts:
+    try:
+        return _count_part(player, start, end, part)
+    finally:
+        connections.close_all()  # this thread's connection
+
+
+def _count_part(player: SchedulePlayer, start: date, end: date, part: tuple[int, int] | None) -> Counts:
+    counts = Counts()
+    for shape, profile, n in sources.grouped(end, part=part):
+        counts.add_shape(shape, start, end, n)
         planned = player.play(shape)
         if planned is None:
-            forecast.failed += n
-            continue
-        for p in planned:
-            priced = catalogs.on(p.night).price(
-                items=profile.items, course_id=profile.course_id, group_id=profile.group_id,
-                sequence=profile.cycle_count + p.index + 1, payment_kind=profile.payment_kind,
-                prefecture=profile.prefecture, remote_island=profile.remote_island, coupon=None,
-                points_requested=0,
-            )  # fmt: skip
-            acc.add(p, profile, priced, n)
+            counts.failed += n
+        elif planned:
+            counts.add_orders(planned, profile, n)
+    return counts
 
 
-def _detailed(
-    forecast: Forecast, player: SchedulePlayer, catalogs: CatalogByNight, acc: _Accumulator, end: date
-) -> None:
+def _detailed(counts: Counts, player: SchedulePlayer, totals: _Totals, start: date, end: date) -> None:
     """Coupons and reserved points, spent in the nightly run's claim order: night, due date, id."""
     rows = sources.detailed(end)
     if not rows:
@@ -147,12 +194,12 @@ def _detailed(
     coupon_of: dict[int, int | None] = {}
     events: list[tuple[date, date, int, PlannedNight, Profile, Detailed]] = []
     for shape, profile, d in rows:
-        forecast.subscriptions += 1
-        _count_resume(forecast, shape, 1)
+        counts.add_shape(shape, start, end, 1)
         planned = player.play(shape)
         if planned is None:
-            forecast.failed += 1
+            counts.failed += 1
             continue
+        counts.add_orders(planned, profile, 1, priced=False)
         coupon_of[d.id] = d.coupon_id
         events.extend((p.night, p.due_on, d.id, p, profile, d) for p in planned)
     events.sort(key=lambda e: e[:3])
@@ -161,7 +208,7 @@ def _detailed(
             reservation=d.points_reservation, amount=d.points_amount, customer_id=d.customer_id,
             is_member=d.is_member,
         )  # fmt: skip
-        priced = catalogs.on(night).price(
+        priced = totals.catalogs.on(night).price(
             items=profile.items, course_id=profile.course_id, group_id=profile.group_id,
             sequence=profile.cycle_count + p.index + 1, payment_kind=profile.payment_kind,
             prefecture=profile.prefecture, remote_island=profile.remote_island,
@@ -169,17 +216,28 @@ def _detailed(
         )  # fmt: skip
         if ledger.spend(priced, d.customer_id):
             coupon_of[sub_id] = None
-        acc.add(p, profile, priced, 1)
+        totals.add_priced(night, priced, 1)
 
 
 def _ship_days(forecast: Forecast, calendar) -> list[ShipDay]:  # noqa: ANN001
-    """Parcels per shipping day: each delivery ships N open days before it (PlanningSettings)."""
+    """Parcels per shipping day against the capacity: the forecast orders and the orders already
+    created but not shipped yet. A parcel ships N open days before its delivery (PlanningSettings)."""
     settings = PlanningSettings.current()
     parcels: dict[date, int] = defaultdict(int)
-    for delivery, totals in forecast.deliveries.items():
-        parcels[calendar.creation_date(delivery, settings.ship_days_before_delivery)] += totals.orders
-    return [
-        ShipDay(day, n, settings.daily_shipping_capacity)
-        for day, n in sorted(parcels.items())
-        if forecast.start <= day
-    ]
+    deliveries = {day: totals.orders for day, totals in forecast.deliveries.items()}
+    for day, n in unshipped_by_delivery(forecast.today).items():
+        deliveries[day] = deliveries.get(day, 0) + n
+    for delivery, n in deliveries.items():
+        ship = calendar.creation_date(delivery, settings.ship_days_before_delivery)
+        if ship >= forecast.today:
+            parcels[ship] += n
+    return [ShipDay(day, n, settings.daily_shipping_capacity) for day, n in sorted(parcels.items())]
+
+
+def unshipped_by_delivery(today: date) -> dict[date, int]:
+    return dict(
+        Order.objects.filter(status__in=UNSHIPPED, delivery_date__gte=today)
+        .values("delivery_date")
+        .annotate(n=Count("id"))
+        .values_list("delivery_date", "n")
+    )
