@@ -172,7 +172,7 @@ def build(total: int, today: date) -> None:
             "(ARRAY['price','too_much_stock','not_effective','other'])[1 + g %% 4] ELSE '' END, '', '', 'bench', '', "
             "'', '', '{}', '', now() - (g %% 365) * interval '1 day', now(), CASE WHEN g %% 100 = 0 THEN %s "
             "WHEN g %% 100 = 1 THEN %s END, t.course_id, %s + c, %s + c, %s + c "
-            "FROM generate_series(1, %s) g JOIN bench_template t ON t.id = 1 + (g * 7919) %% %s "
+            "FROM generate_series(1, %s) g JOIN bench_template t ON t.id = 1 + (g::bigint * 7919) %% %s "
             "CROSS JOIN LATERAL (SELECT 1 + (g - 1) %% %s AS c) cc",
             [bs, all500.pk, next10.pk, bc, bp, ba, total, TEMPLATES, customers],
         )  # fmt: skip

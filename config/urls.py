@@ -7,11 +7,13 @@ admin.site.site_title = "定期購入"
 
 urlpatterns = [
     path("", include("orders.documents.urls")),  # PDF downloads; before the admin catch-all
+    path("admin/insights/", include("insights.urls")),  # staff pages; before the admin's catch-all
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("mypage/", include("mypage.urls")),
     path("api/", include("mypage.api_urls")),
+    path("api/insights/", include("insights.api_urls")),
     path(
         "", include("billing.urls")
     ),  # /api/payment-methods/…, /billing/stripe/webhook/, /billing/authenticate/…
