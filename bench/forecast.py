@@ -81,7 +81,11 @@ def _templates(today: date, rng: random.Random) -> list[tuple]:
         cycle = Cycle(offered.unit, offered.interval, offered.day_of_month, offered.nth_week, offered.weekday)
         anchor = today - timedelta(days=rng.randint(0, 400)) + timedelta(days=rng.randint(0, 30))
         seq, _day = first_sequence_on_or_after(
-            cycle, anchor_date=anchor, anchor_sequence=1, earliest=earliest - timedelta(days=1), min_sequence=1
+            cycle,
+            anchor_date=anchor,
+            anchor_sequence=1,
+            earliest=earliest - timedelta(days=1),
+            min_sequence=1,
         )
         skipped = [seq] if rng.random() < 0.05 else []
         nxt = compute_next(
@@ -118,7 +122,9 @@ def build(total: int, today: date) -> None:
     for product in Product.objects.all():
         GroupPrice.objects.create(group=gold, product=product, unit_price=max(product.price - 300, 0))
     Product.objects.update(stock=None)
-    all500 = Coupon.objects.create(code="B500", name="毎回500円", kind="fixed", value=500, applies_to="all", max_uses=2000)
+    all500 = Coupon.objects.create(
+        code="B500", name="毎回500円", kind="fixed", value=500, applies_to="all", max_uses=2000
+    )
     next10 = Coupon.objects.create(code="B10", name="次回10%", kind="percent", value=10, applies_to="next")
     customers = max(total // 2, 1)
     templates = _templates(today, random.Random(7))
@@ -132,7 +138,12 @@ def build(total: int, today: date) -> None:
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM auth_user")
         base_u = cur.fetchone()[0]
         base = {}
-        for table in ("customers_customer", "customers_address", "billing_paymentmethod", "subscriptions_subscription"):
+        for table in (
+            "customers_customer",
+            "customers_address",
+            "billing_paymentmethod",
+            "subscriptions_subscription",
+        ):
             cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             base[table] = cur.fetchone()[0]
         bc, ba, bp, bs = (base[t] for t in ("customers_customer", "customers_address", "billing_paymentmethod", "subscriptions_subscription"))  # fmt: skip
@@ -187,7 +198,9 @@ def build(total: int, today: date) -> None:
         )  # fmt: skip
         for table in ("auth_user", "customers_customer", "customers_address", "billing_paymentmethod",
                       "subscriptions_subscription", "subscriptions_subscriptionitem", "billing_pointaccount"):  # fmt: skip
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            )
         cur.execute("ANALYZE")
 
 
@@ -214,7 +227,11 @@ def baseline(ids: list[int], today: date, days: int) -> float:
                 from_sequence=sub.next_sequence + 1, skipped=sub.skipped, calendar=policy.business_calendar(),
                 lead_days=policy.lead_days,
             )  # fmt: skip
-            sub.next_sequence, sub.next_delivery_date, sub.next_creation_date = nxt.sequence, nxt.delivery_date, nxt.creation_date
+            sub.next_sequence, sub.next_delivery_date, sub.next_creation_date = (
+                nxt.sequence,
+                nxt.delivery_date,
+                nxt.creation_date,
+            )
             sub.cycle_count += 1
     return (time.perf_counter() - started) / max(len(ids), 1)
 
@@ -231,7 +248,10 @@ def main() -> None:
     if not args.reuse:
         started = time.perf_counter()
         build(args.subscriptions, today)
-        print(f"built {args.subscriptions:,} subscriptions in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        print(
+            f"built {args.subscriptions:,} subscriptions in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
     load = os.getloadavg()[0]
     started = time.perf_counter()
     cpu = resource.getrusage(resource.RUSAGE_SELF)

@@ -72,7 +72,9 @@ def _seed() -> None:
 
 
 def _coupons(active: list[Subscription]) -> None:
-    capped = Coupon.objects.create(code="ALL500", name="毎回500円引き", kind="fixed", value=500, applies_to="all", max_uses=8)
+    capped = Coupon.objects.create(
+        code="ALL500", name="毎回500円引き", kind="fixed", value=500, applies_to="all", max_uses=8
+    )
     once = Coupon.objects.create(
         code="NEXT10", name="次回10%", kind="percent", value=10, applies_to="next", max_uses_per_customer=1
     )
@@ -90,7 +92,9 @@ def _coupons(active: list[Subscription]) -> None:
 
 def _points(subs: list[Subscription]) -> None:
     for i, sub in enumerate(subs):
-        PointAccount.objects.update_or_create(customer_id=sub.customer_id, defaults={"balance": 150 * (i % 4)})
+        PointAccount.objects.update_or_create(
+            customer_id=sub.customer_id, defaults={"balance": 150 * (i % 4)}
+        )
         Subscription.objects.filter(pk=sub.pk).update(
             points_reservation="all" if i % 2 else "amount", points_reservation_amount=120
         )
@@ -150,7 +154,9 @@ def test_the_forecast_matches_the_dry_run_and_three_real_nights(time_machine) ->
         assert _created(night) == _forecast_for(forecast, night), night
     assert sum(forecast.nights[n].resumes for n in NIGHTS) >= 3
     assert forecast.nights[NIGHTS[1]].resumed == 1
-    assert Order.objects.filter(creation_date__in=NIGHTS).count() == sum(forecast.nights[n].orders for n in NIGHTS)
+    assert Order.objects.filter(creation_date__in=NIGHTS).count() == sum(
+        forecast.nights[n].orders for n in NIGHTS
+    )
 
 
 def test_tomorrows_forecast_equals_tomorrows_dry_run_after_tonights_run(time_machine) -> None:  # noqa: ANN001
@@ -168,5 +174,8 @@ def test_tomorrows_forecast_equals_tomorrows_dry_run_after_tonights_run(time_mac
     tomorrow = NIGHTS[1]
     assert forecast.start == tomorrow
     dry = _run_nightly("--dry-run", "--date", tomorrow.isoformat())
-    assert (dry["orders_created"], dry["held"]) == (forecast.nights[tomorrow].orders, forecast.nights[tomorrow].held)
+    assert (dry["orders_created"], dry["held"]) == (
+        forecast.nights[tomorrow].orders,
+        forecast.nights[tomorrow].held,
+    )
     assert dry["orders_created"] > 0
