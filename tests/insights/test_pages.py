@@ -142,3 +142,8 @@ def test_forecast_command_formats(shop) -> None:  # noqa: ANN001
     with pytest.raises(CommandError):
         call_command("forecast", "--days", "0")
     assert Product.objects.get(sku="AOJIRU-30").stock == 3  # read-only: nothing was taken
+
+
+def test_the_pages_speak_english_on_request(shop, staff_client) -> None:  # noqa: ANN001
+    html = staff_client.get("/admin/insights/forecast/?days=10", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Forecast orders by creation date" in html and "受注作成日別の予測受注数" not in html
