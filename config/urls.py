@@ -18,11 +18,13 @@ urlpatterns = [
         RedirectView.as_view(url="/admin/pricing/%(rest)s", permanent=True, query_string=True),
     ),
     path("", include("ops.urls")),  # /healthz/, /readyz/, /metrics
+    path("admin/insights/", include("insights.urls")),  # staff pages; before the admin's catch-all
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),  # Django's, remembered per customer
     path("mypage/", include("mypage.urls")),
     path("api/", include("mypage.api_urls")),
+    path("api/insights/", include("insights.api_urls")),
     path(
         "", include("billing.urls")
     ),  # /api/payment-methods/…, /billing/stripe/webhook/, /billing/authenticate/…

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "notifications",
     "mypage",
     "scheduler",
+    "insights",
     "django_prometheus",
     "ops",
 ]
