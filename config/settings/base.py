@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "notifications",
     "mypage",
     "scheduler",
+    "migration",
 ]
 
 MIDDLEWARE = [
