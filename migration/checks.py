@@ -21,6 +21,15 @@ from subscriptions.models import (
 
 from .record import Problem, SourceSubscription
 
+# Choice values as sets, once (TextChoices.values builds a new list on every call).
+STATUSES = frozenset(SubscriptionStatus.values)
+TIME_SLOTS = frozenset(TimeSlot.values)
+CANCEL_REASONS = frozenset(CancelReason.values)
+POINTS_RESERVATIONS = frozenset(PointsReservation.values)
+ATTENTION_REASONS = frozenset(AttentionReason.values)
+PAYMENT_KINDS = frozenset(PaymentKind.values)
+PREFECTURE_SET = frozenset(PREFECTURES)
+
 REQUIRED_TEXT = {
     "handle": lambda: _("移行元の番号（handle）が空です。"),
     "email": lambda: _("メールアドレスが空です。"),
@@ -73,7 +82,7 @@ def record_problems(record: SourceSubscription, columns: dict[str, str]) -> list
         c.add("email", _("メールアドレスの形式が正しくありません。"))
     if record.postal_code and not POSTAL_CODE.match(normalise_postal_code(record.postal_code)):
         c.add("postal_code", _("郵便番号は7桁の数字で入力してください（例: 150-0001）。"))
-    if record.prefecture not in PREFECTURES:
+    if record.prefecture not in PREFECTURE_SET:
         c.add(
             "prefecture",
             _("都道府県「%(value)s」がわかりません（例: 東京都）。") % {"value": record.prefecture},
@@ -96,15 +105,15 @@ def record_problems(record: SourceSubscription, columns: dict[str, str]) -> list
 
 
 def _check_choices(c: _Collector, record: SourceSubscription) -> None:
-    if record.status not in SubscriptionStatus.values:
+    if record.status not in STATUSES:
         c.add("status", _("状態は active / paused / suspended / cancelled のいずれかです。"))
-    if record.time_slot not in TimeSlot.values:
+    if record.time_slot not in TIME_SLOTS:
         c.add("time_slot", _("お届け時間帯がわかりません（空 / 08-12 / 14-16 / 16-18 / 18-20 / 19-21）。"))
-    if record.cancel_reason and record.cancel_reason not in CancelReason.values:
+    if record.cancel_reason and record.cancel_reason not in CANCEL_REASONS:
         c.add("cancel_reason", _("解約理由のコードがわかりません。"))
-    if record.points_reservation not in PointsReservation.values:
+    if record.points_reservation not in POINTS_RESERVATIONS:
         c.add("points_reservation", _("ポイント予約は none / all / amount のいずれかです。"))
-    unknown = [code for code in record.needs_attention if code not in AttentionReason.values]
+    unknown = [code for code in record.needs_attention if code not in ATTENTION_REASONS]
     if unknown:
         c.add("needs_attention", _("要対応理由のコードがわかりません。"), ";".join(unknown))
 
@@ -131,7 +140,7 @@ def _check_cycle(c: _Collector, record: SourceSubscription) -> None:
 
 
 def _check_payment(c: _Collector, record: SourceSubscription) -> None:
-    if record.payment_kind and record.payment_kind not in PaymentKind.values:
+    if record.payment_kind and record.payment_kind not in PAYMENT_KINDS:
         c.add(
             "payment_kind",
             _("支払方法は card / bank_transfer / konbini / cod のいずれか（空なら未設定）です。"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 ERROR = "error"  # the row is not imported
@@ -91,10 +91,15 @@ class SourceSubscription:
 
     def body_hash(self) -> str:
         """A fingerprint of everything but the row number: same hash, same subscription."""
-        data = asdict(self)
-        data.pop("row")
-        encoded = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(encoded.encode()).hexdigest()
+        cached = self.__dict__.get("_body_hash")
+        if cached is None:
+            values = [getattr(self, name) for name in _HASHED_FIELDS]
+            encoded = json.dumps(values, default=str, ensure_ascii=False)
+            cached = self.__dict__["_body_hash"] = hashlib.sha256(encoded.encode()).hexdigest()
+        return cached
 
+
+# Every field but the row number, in declaration order (a new field changes every hash once).
+_HASHED_FIELDS = tuple(f.name for f in fields(SourceSubscription) if f.name != "row")
 
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

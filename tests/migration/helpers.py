@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from billing.models import PaymentMethod
 from customers.models import Address, Customer
@@ -12,17 +13,24 @@ from subscriptions.models import Subscription, SubscriptionEvent, SubscriptionIt
 
 
 def empty_shop() -> None:
-    """Delete every customer and subscription, keeping products, courses, policy and staff."""
-    ImportedRecord.objects.all().delete()
-    SubscriptionEvent.objects.all().delete()
-    SubscriptionItem.objects.all().delete()
-    Subscription.objects.all().delete()
-    PaymentMethod.objects.all().delete()
-    Address.objects.all().delete()
-    users = list(Customer.objects.values_list("user_id", flat=True))
-    Customer.objects.all().delete()
-    EmailAddress.objects.filter(user_id__in=users).delete()
-    get_user_model().objects.filter(pk__in=users, is_staff=False).delete()
+    """Delete every customer and subscription (and what hangs off them), keeping products, courses,
+    policy and staff. Plain SQL: Django's delete() collects 10,000 rows one object at a time."""
+    tables = [
+        ImportedRecord, SubscriptionEvent, SubscriptionItem, Subscription, PaymentMethod, Address,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        for model in tables:
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        cursor.execute(
+            f"DELETE FROM {EmailAddress._meta.db_table} WHERE user_id IN (SELECT user_id FROM {Customer._meta.db_table})"
+        )
+        cursor.execute(f"CREATE TEMP TABLE gone_users AS SELECT user_id FROM {Customer._meta.db_table}")
+        cursor.execute(f"DELETE FROM {Customer._meta.db_table}")
+        user_table = get_user_model()._meta.db_table
+        cursor.execute(
+            f"DELETE FROM {user_table} WHERE id IN (SELECT user_id FROM gone_users) AND NOT is_staff"
+        )
+        cursor.execute("DROP TABLE gone_users")
 
 
 def subscription_state(subscription: Subscription, catalog, calendar, lead_days: int) -> dict:  # noqa: ANN001
@@ -30,7 +38,11 @@ def subscription_state(subscription: Subscription, catalog, calendar, lead_days:
     order-creation date, price), and every piece of state that decides them."""
     from subscriptions.cycles import next_unskipped
 
-    customer, address, method = subscription.customer, subscription.shipping_address, subscription.payment_method
+    customer, address, method = (
+        subscription.customer,
+        subscription.shipping_address,
+        subscription.payment_method,
+    )
     items = sorted((item.product_id, item.quantity) for item in subscription.items.all())
     deliveries, sequence = [], subscription.next_sequence
     for k in range(12):

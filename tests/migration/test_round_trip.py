@@ -33,7 +33,9 @@ SYSTEM = Actor.system()
 
 
 def _customer(n: int, **extra) -> Customer:
-    customer = customer_create(email=f"round{n}@example.jp", name=f"往復 {n}号", name_kana="オウフク", **extra)
+    customer = customer_create(
+        email=f"round{n}@example.jp", name=f"往復 {n}号", name_kana="オウフク", **extra
+    )
     address_create(
         customer=customer, recipient_name=f"往復 {n}号", postal_code="0600001", prefecture="北海道",
         city="札幌市中央区", line1=f"北1条西{n}", line2="テストビル 2F" if n % 2 else "", phone="011-000-0000",
@@ -51,7 +53,10 @@ def _subscribe(customer: Customer, code: str, cycle: Cycle, first: dt.date, **ex
 
 def _card(customer: Customer, localstripe) -> object:  # noqa: ANN001
     pm = localstripe.client().v1.payment_methods.create(
-        params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        }
     )
     return payment_method_save(customer=customer, stripe_payment_method_id=pm.id)
 
@@ -61,18 +66,26 @@ def varied_subscriptions(localstripe) -> None:  # noqa: ANN001
     aojiru = Course.objects.get(code="aojiru-teiki")
     CourseCycle.objects.create(course=aojiru, unit="month", interval=1, nth_week=2, weekday=1, position=9)
     # The 31st, next delivery skipped: next is Feb 28, and the one after it Mar 31 again.
-    month_end = _subscribe(_customer(1), "aojiru-teiki", Cycle("month", 1), dt.date(2027, 1, 31), time_slot="08-12")
+    month_end = _subscribe(
+        _customer(1), "aojiru-teiki", Cycle("month", 1), dt.date(2027, 1, 31), time_slot="08-12"
+    )
     subscription_skip_next(subscription_id=month_end.pk, actor=SYSTEM)
     # The last day of the month, with a coupon-relevant counter far along.
-    last_day = _subscribe(_customer(2), "aojiru-teiki", Cycle("month", 1, day_of_month=-1), dt.date(2027, 1, 31))
+    last_day = _subscribe(
+        _customer(2), "aojiru-teiki", Cycle("month", 1, day_of_month=-1), dt.date(2027, 1, 31)
+    )
     Subscription.objects.filter(pk=last_day.pk).update(cycle_count=4, orders_created=5)
     # The 2nd Tuesday, with a skip still ahead (the third delivery).
-    nth = _subscribe(_customer(3), "aojiru-teiki", Cycle("month", 1, nth_week=2, weekday=1), dt.date(2027, 2, 9))
+    nth = _subscribe(
+        _customer(3), "aojiru-teiki", Cycle("month", 1, nth_week=2, weekday=1), dt.date(2027, 2, 9)
+    )
     nth.skipped_sequences = [3]
     subscription_recompute_next(nth)
     nth.save()
     # Every other week, paused until March.
-    weekly = _subscribe(_customer(4), "aojiru-teiki", Cycle("week", 2), dt.date(2027, 1, 20), time_slot="19-21")
+    weekly = _subscribe(
+        _customer(4), "aojiru-teiki", Cycle("week", 2), dt.date(2027, 1, 20), time_slot="19-21"
+    )
     subscription_pause(subscription_id=weekly.pk, resume_on=dt.date(2027, 3, 1), actor=SYSTEM)
     suspended = _subscribe(_customer(5), "supple-teiki", Cycle("month", 3), dt.date(2027, 2, 1))
     subscription_suspend(subscription_id=suspended.pk, reason="支払い確認中", actor=SYSTEM)
@@ -102,7 +115,9 @@ def _import(data: bytes, fmt: str):  # noqa: ANN202
 
 
 @pytest.mark.parametrize("fmt", ["native", "shopify", "woocommerce"])
-def test_every_demo_and_varied_subscription_comes_back_the_same(shop, stripe_settings, localstripe, fmt) -> None:  # noqa: ANN001
+def test_every_demo_and_varied_subscription_comes_back_the_same(
+    shop, stripe_settings, localstripe, fmt
+) -> None:  # noqa: ANN001
     # given the demo's subscriptions, the hard cases and 300 seeded ones
     varied_subscriptions(localstripe)
     demo_subscriptions_create(count=300, today=shop, seed=7)
