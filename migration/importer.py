@@ -19,7 +19,7 @@ from subscriptions.actors import Actor
 from .bulk_writes import subscription_import_update, subscriptions_bulk_import
 from .checks import record_problems
 from .formats import get_format
-from .record import ERROR, WARNING, Problem, SourceSubscription
+from .record import ENCODING, ERROR, WARNING, Problem, SourceSubscription
 from .resolve import CREATE, SKIP, UPDATE, plan_batch
 from .textio import CsvSource
 
@@ -134,7 +134,8 @@ def _import_batch(batch, module, guard, report: ImportReport, *, dry_run: bool, 
     for record, problems in batch:
         report.subscriptions += 1
         problems = list(problems)
-        if record is not None:
+        unreadable = any(p.code == ENCODING for p in problems)
+        if record is not None and not unreadable:  # garbled text would only add misleading errors
             problems.extend(record_problems(record, columns))
             duplicate = guard.check(record, columns) if not problems else None
             if duplicate is True:

@@ -14,6 +14,7 @@ from datetime import date
 
 ERROR = "error"  # the row is not imported
 WARNING = "warning"  # the row is imported, and needs attention
+ENCODING = "encoding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class Problem:
     message: str
     severity: str = ERROR
     handle: str = ""
+    code: str = ""  # "encoding": the row's bytes were not in the file's encoding
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ..cells import CellError, text
-from ..record import ERROR, Problem
+from ..record import ENCODING, ERROR, Problem
 from ..textio import CsvRow
 
 
@@ -44,6 +44,7 @@ class RowReader:
                         "文字コードを確かめて、もう一度お試しください。"
                     ),
                     handle=handle,
+                    code=ENCODING,
                 )
             )
 
