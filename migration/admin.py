@@ -64,7 +64,11 @@ class ImportedRecordAdmin(admin.ModelAdmin):
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("subscriptions.add_subscription"):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("定期購入の取り込み")}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("定期購入の取り込み"),
+        }
         if request.method == "POST" and "confirm" in request.POST:
             return self._confirm(request)
         form = UploadForm(request.POST or None, request.FILES or None)
@@ -84,7 +88,11 @@ class ImportedRecordAdmin(admin.ModelAdmin):
             context.update(
                 report=report,
                 confirm=ConfirmForm(
-                    initial={"token": token, "format": form.cleaned_data["format"], "encoding": report.encoding}
+                    initial={
+                        "token": token,
+                        "format": form.cleaned_data["format"],
+                        "encoding": report.encoding,
+                    }
                 ),
                 can_import=report.created + report.updated > 0,
                 file_name=form.cleaned_data["file"].name,
@@ -100,7 +108,9 @@ class ImportedRecordAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:migration_importedrecord_upload"))
         target = upload_dir() / f"{form.cleaned_data['token'].hex}.csv"
         if not target.exists():
-            messages.error(request, _("アップロードしたファイルが見つかりません。もう一度アップロードしてください。"))
+            messages.error(
+                request, _("アップロードしたファイルが見つかりません。もう一度アップロードしてください。")
+            )
             return redirect(reverse("admin:migration_importedrecord_upload"))
         with target.open("rb") as stream:
             report = subscriptions_import(

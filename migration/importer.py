@@ -64,12 +64,12 @@ class ImportReport:
         if self.dry_run:
             text = _(
                 "確認のみ（何も書き込んでいません）: %(read)d件中、作成予定 %(created)d件、更新予定 %(updated)d件、"
-                "変更なし %(skipped)d件、エラーで取り込めない %(failed)d件（うち要対応になる %(attention)d件）"
+                "変更なし %(skipped)d件、エラーで取り込めない %(failed)d件、要対応で取り込む %(attention)d件"
             )
         else:
             text = _(
                 "取り込み完了: %(read)d件中、作成 %(created)d件、更新 %(updated)d件、変更なし %(skipped)d件、"
-                "エラーで取り込まなかった %(failed)d件（うち要対応 %(attention)d件）"
+                "エラーで取り込まなかった %(failed)d件、要対応で取り込んだ %(attention)d件"
             )
         return text % values
 
@@ -125,6 +125,7 @@ def subscriptions_import(
     guard = _DuplicateGuard()
     for batch in _batches(module.read(source.rows()), batch_size):
         _import_batch(batch, module, guard, report, dry_run=dry_run, actor=actor)
+    report.problems.sort(key=lambda p: p.row)  # stable: a row's problems keep their order
     return report
 
 
