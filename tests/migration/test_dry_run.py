@@ -131,3 +131,14 @@ def test_the_command_prints_the_report_and_fails_on_errors(shop, tmp_path) -> No
         call_command("import_subscriptions", str(path), "--format", "native", "--dry-run", stdout=out)
     assert "3行目 [エラー] 列「items」 値「NOPE-1」: SKU「NOPE-1」の商品がありません。" in out.getvalue()
     assert _counts() == before
+
+
+def test_the_report_is_in_english_for_an_english_admin(shop) -> None:  # noqa: ANN001
+    from django.utils import translation
+
+    data = native_csv([row(), row(handle="S-2", items="NOPE-1:1")])
+    with translation.override("en"):
+        report = subscriptions_import(stream=io.BytesIO(data), format="native", dry_run=True)
+        summary = report.summary()
+    assert report.problems[0].message == 'No product has the SKU "NOPE-1".'
+    assert summary.startswith("Dry run (nothing written): of 2, 1 would be created")
