@@ -84,7 +84,8 @@ def _stored_address_key(address: Address) -> tuple:
 class BatchLookup:
     """Everything a batch refers to, loaded at once."""
 
-    def __init__(self, records: list[SourceSubscription], source: str):
+    def __init__(self, records: list[SourceSubscription], imported: dict[str, ImportedRecord]):
+        self.imported = imported
         skus = {sku for r in records for sku, _q in r.items}
         self.products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
         self.courses = {
@@ -96,12 +97,6 @@ class BatchLookup:
         self.groups = {
             g.code: g
             for g in CustomerGroup.objects.filter(code__in={r.customer_group for r in records} - {""})
-        }
-        self.imported = {
-            i.handle: i
-            for i in ImportedRecord.objects.filter(source=source, handle__in={r.handle for r in records})
-            .select_related("subscription__shipping_address", "subscription__payment_method")
-            .prefetch_related("subscription__items__product")
         }
         emails = {r.email.strip().lower() for r in records}
         self.customers = {
@@ -124,9 +119,24 @@ def plan_batch(
     records: list[SourceSubscription], *, source: str, columns: dict[str, str], problems: list[Problem]
 ) -> list[Plan]:
     """Plans for the records that can be written; a record with an error gets none."""
-    lookup = BatchLookup(records, source)
+    imported = {
+        i.handle: i
+        for i in ImportedRecord.objects.filter(source=source, handle__in={r.handle for r in records}).only(
+            "pk", "handle", "body_hash", "subscription_id"
+        )
+    }
     plans = []
-    for record in records:
+    changed = []
+    for record in records:  # unchanged since the last import: nothing else to look up
+        known = imported.get(record.handle)
+        if known is not None and known.body_hash == record.body_hash():
+            plans.append(Plan(record, SKIP, known.body_hash, imported=known))
+        else:
+            changed.append(record)
+    if not changed:
+        return plans
+    lookup = BatchLookup(changed, imported)
+    for record in changed:
         found: list[Problem] = []
         plan = _plan(record, lookup, columns, found)
         problems.extend(found)
