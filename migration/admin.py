@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -31,6 +32,14 @@ def upload_dir() -> Path:
     directory = Path(getattr(settings, "MIGRATION_UPLOAD_DIR", settings.VAR_DIR / "imports"))
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def forget_abandoned_uploads(*, older_than: float = 24 * 3600) -> None:
+    """Uploads checked but never confirmed are removed after a day (they may hold personal data)."""
+    cutoff = time.time() - older_than
+    for stale in upload_dir().glob("*.csv"):
+        if stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
 
 
 class UploadForm(forms.Form):
@@ -73,6 +82,7 @@ class ImportedRecordAdmin(admin.ModelAdmin):
             return self._confirm(request)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            forget_abandoned_uploads()
             token = uuid.uuid4()
             target = upload_dir() / f"{token.hex}.csv"
             with target.open("wb") as out:
