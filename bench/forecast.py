@@ -110,12 +110,12 @@ PREFECTURES_SQL = "(SELECT array_agg(p) FROM unnest(%s::text[]) p)"
 
 
 def build(total: int, today: date) -> None:
-    from catalog.demo import seed_all
     from django.db import connection
 
-    from billing.models import Coupon
     from catalog.models import GroupPrice, Product
     from customers.models import PREFECTURES, CustomerGroup
+    from pricing.models import Coupon
+    from scheduler.demo_seed import seed_all
 
     seed_all(today)
     gold = CustomerGroup.objects.create(name="ゴールド会員")
@@ -206,8 +206,7 @@ def build(total: int, today: date) -> None:
 
 def baseline(ids: list[int], today: date, days: int) -> float:
     """Seconds per subscription for the obvious loop: night by night, one row at a time."""
-    from billing.selectors import subscription_next_order_price
-
+    from pricing.selectors import subscription_next_order_price
     from subscriptions.models import ShopPolicy, Subscription
     from subscriptions.schedule import compute_next
 

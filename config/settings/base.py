@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "insights",
     "django_prometheus",
     "ops",
+    "migration",
 ]
 
 MIDDLEWARE = [

@@ -16,16 +16,16 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
-from catalog.demo import seed_all
 from django.core.management import call_command
 from django.db.models import Sum
 
-from billing.models import Coupon, PointAccount
 from catalog.models import Product, ProductSalePrice
 from core.errors import DomainError
 from insights.forecast import forecast_build
 from orders.models import Order, OrderLine
+from pricing.models import Coupon, PointAccount
 from scheduler.demo_data import demo_subscriptions_create
+from scheduler.demo_seed import seed_all
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, SpecialDay, Subscription, SubscriptionStatus
 from subscriptions.services import subscription_recompute_next, subscription_skip_next

@@ -1,0 +1,1 @@
+"""Move subscriptions in from other platforms and back out again (one mapping module per format)."""
