@@ -30,6 +30,7 @@ from catalog.models import (
 )
 from customers.models import Customer
 from subscriptions.models import SubscriptionItem
+from subscriptions.schedule import delivery_number
 
 from .models import (
     BillingPolicy,
@@ -478,7 +479,7 @@ def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # 
     return book.price_subscription_order(
         subscription=subscription,
         items=list(subscription.items.values_list("product_id", "quantity")),
-        price_sequence=subscription.cycle_count + 1,
+        price_sequence=delivery_number(subscription.cycle_count),
         payment_kind=method.kind if method else "",
         address_prefecture=address.prefecture if address else "",
         remote_island=bool(address and address.is_remote_island),

@@ -13,9 +13,11 @@ from core.errors import DomainError, NotFound
 from core.formats import format_date
 from subscriptions.actors import Actor
 from subscriptions.models import Subscription
+from subscriptions.schedule import delivery_number
 from subscriptions.services import subscription_set_coupon
 
 from ..models import Coupon, CouponAppliesTo, CouponRedemption
+from ..pricing import coupon_covers
 from ..selectors import shop_date, subscription_next_order_price
 
 
@@ -81,10 +83,9 @@ def coupon_check_for_subscription(*, coupon: Coupon, subscription: Subscription)
         raise _refuse("coupon_used_up", coupon)
     if coupon.max_uses_per_customer is not None and counts["mine"] >= coupon.max_uses_per_customer:
         raise _refuse("coupon_limit_reached", coupon)
-    next_sequence = subscription.cycle_count + 1
-    if coupon.applies_to == CouponAppliesTo.SEQUENCES and next_sequence not in {
-        int(s) for s in coupon.sequences
-    }:
+    next_sequence = delivery_number(subscription.cycle_count)
+    sequences = {int(s) for s in coupon.sequences or ()}
+    if not coupon_covers(applies_to=coupon.applies_to, sequences=sequences, delivery_number=next_sequence):
         raise _refuse("coupon_not_applicable", coupon, next_sequence=next_sequence)
     if coupon.min_subtotal:
         preview = subscription_next_order_price(subscription=subscription, on=shop_date(now))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.formats import format_short_date
 
+from ..actions import customer_may
 from ..actors import Actor
 from ..models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
 from ..schedule import compute_next
@@ -102,6 +103,17 @@ def lock_subscription(subscription_id: int, actor: Actor) -> Subscription:
 
 def require_status(subscription: Subscription, allowed: Iterable[str]) -> None:
     if subscription.status not in allowed:
+        raise Conflict(
+            "invalid_status",
+            _("現在の状態（%(status)s）ではこの操作はできません。")
+            % {"status": subscription.get_status_display()},
+        )
+
+
+def require_customer_action(subscription: Subscription, actor: Actor, action: str) -> None:
+    """Customers may take `action` only where the status offers it (actions.CUSTOMER_ACTIONS, the
+    table the my page shows); staff and the system only need the service's own status check."""
+    if actor.is_customer and not customer_may(action, subscription.status):
         raise Conflict(
             "invalid_status",
             _("現在の状態（%(status)s）ではこの操作はできません。")

@@ -18,6 +18,7 @@ from core.errors import DomainError, NotFound
 from ..actors import Actor
 from ..cycles import Cycle, CycleError, delivery_date, first_sequence_on_or_after
 from ..models import CycleChangeMode, ShopPolicy, Subscription, SubscriptionItem, SubscriptionStatus, TimeSlot
+from ..schedule import change_deadline_for
 from ..selectors import course_allows_cycle, first_creation_date, today_in_shop
 from ._common import (
     NEXT_FIELDS,
@@ -28,6 +29,7 @@ from ._common import (
     lock_subscription,
     recompute_next,
     require_before_deadline,
+    require_customer_action,
     require_permission,
     require_status,
     save_with_event,
@@ -221,14 +223,12 @@ def subscription_unskip(*, subscription_id: int, sequence: int, actor: Actor) ->
             subscription.last_delivery_date and delivery <= subscription.last_delivery_date
         ):
             raise too_late
-        if actor.is_customer and today > creation - timedelta(days=policy.change_deadline_days):
+        deadline = change_deadline_for(creation, change_deadline_days=policy.change_deadline_days)
+        if actor.is_customer and today > deadline:
             raise DomainError(
                 "deadline_passed",
                 _("%(delivery)sお届け分の変更締切（%(deadline)s）を過ぎています。")
-                % {
-                    "delivery": jp_date(delivery),
-                    "deadline": jp_date(creation - timedelta(days=policy.change_deadline_days)),
-                },
+                % {"delivery": jp_date(delivery), "deadline": jp_date(deadline)},
             )
         before = snapshot(subscription, SCHEDULE_FIELDS)
         subscription.skipped_sequences = sorted(subscription.skipped - {sequence})
@@ -288,7 +288,7 @@ def _check_new_date(
     if not actor.is_customer:
         return
     # A customer must still be able to change the new date too, and may only move so far.
-    if today > creation - timedelta(days=policy.change_deadline_days):
+    if today > change_deadline_for(creation, change_deadline_days=policy.change_deadline_days):
         raise unreachable
     limit = subscription.next_delivery_date + timedelta(days=policy.date_change_max_days)
     if new_date > limit:
@@ -311,6 +311,7 @@ def subscription_change_cycle(*, subscription_id: int, cycle: Cycle, actor: Acto
     with transaction.atomic():
         subscription = lock_subscription(subscription_id, actor)
         require_status(subscription, OPEN_STATUSES)
+        require_customer_action(subscription, actor, "change-cycle")
         require_permission(actor, policy, "allow_change_cycle")
         if actor.is_customer and not course_allows_cycle(subscription.course, cycle):
             raise DomainError(

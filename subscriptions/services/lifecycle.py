@@ -27,6 +27,7 @@ from ._common import (
     jp_date,
     lock_subscription,
     require_before_deadline,
+    require_customer_action,
     require_permission,
     require_status,
     save_with_event,
@@ -69,7 +70,14 @@ def subscription_pause(*, subscription_id: int, resume_on: date | None = None, a
 
 
 def _reactivate(
-    subscription_id: int, actor: Actor, today: date | None, *, kind: str, from_statuses: set[str], flag: str
+    subscription_id: int,
+    actor: Actor,
+    today: date | None,
+    *,
+    kind: str,
+    action: str,
+    from_statuses: set[str],
+    flag: str,
 ) -> Subscription:
     """Back to active without catch-up: past, unmet dates are jumped over, never ordered late."""
     policy = ShopPolicy.current()
@@ -83,6 +91,7 @@ def _reactivate(
             raise DomainError(
                 "not_allowed", _("この定期購入の再開はショップへお問い合わせください。"), status=403
             )
+        require_customer_action(subscription, actor, action)
         fields = [
             "status",
             "paused_until",
@@ -121,7 +130,13 @@ def _reactivate(
 def subscription_resume(*, subscription_id: int, actor: Actor, today: date | None = None) -> Subscription:
     """Resume a paused subscription; the next delivery is the first schedule date still reachable."""
     return _reactivate(
-        subscription_id, actor, today, kind=EventKind.RESUMED, from_statuses={S.PAUSED}, flag="allow_pause"
+        subscription_id,
+        actor,
+        today,
+        kind=EventKind.RESUMED,
+        action="resume",
+        from_statuses={S.PAUSED},
+        flag="allow_pause",
     )
 
 
@@ -132,6 +147,7 @@ def subscription_restart(*, subscription_id: int, actor: Actor, today: date | No
         actor,
         today,
         kind=EventKind.RESTARTED,
+        action="restart",
         from_statuses={S.PAUSED, S.SUSPENDED, S.CANCELLED},
         flag="allow_restart",
     )
