@@ -38,7 +38,6 @@ from .models import (
     Coupon,
     CouponRedemption,
     PointAccount,
-    PointEntry,
     PrefectureShippingFee,
 )
 from .pricing import BulkDiscountRule, CouponTerms, PricedOrder, ProductPrices, ShippingTerms, price_order
@@ -93,13 +92,6 @@ def points_balance(customer: Customer | int) -> int:
         .first()
     )
     return row or 0
-
-
-def points_history(customer: Customer | int, *, limit: int = 50) -> list[PointEntry]:
-    """The customer's latest ledger entries, newest first (my page and admin)."""
-    return list(
-        PointEntry.objects.filter(customer_id=getattr(customer, "pk", customer)).order_by("-id")[:limit]
-    )
 
 
 @dataclass(slots=True)

@@ -64,11 +64,6 @@ class EventKind(StrEnum):
     CYCLE_GIVEN_BACK = "cycle_given_back"
 
 
-def jp_date(day: date) -> str:
-    """Month and day for a refusal, in the language of the request (2月28日 / Feb 28)."""
-    return format_short_date(day)
-
-
 def json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -142,7 +137,10 @@ def require_before_deadline(
         raise DomainError(
             "deadline_passed",
             _("次回（%(delivery)sお届け）の変更締切（%(deadline)s）を過ぎています。")
-            % {"delivery": jp_date(subscription.next_delivery_date), "deadline": jp_date(deadline)},
+            % {
+                "delivery": format_short_date(subscription.next_delivery_date),
+                "deadline": format_short_date(deadline),
+            },
         )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Course, Product
 from core.errors import DomainError, NotFound
+from core.formats import format_short_date
 
 from ..actors import Actor
 from ..cycles import Cycle, CycleError, delivery_date, first_sequence_on_or_after
@@ -25,7 +26,6 @@ from ._common import (
     OPEN_STATUSES,
     SCHEDULE_FIELDS,
     EventKind,
-    jp_date,
     lock_subscription,
     recompute_next,
     require_before_deadline,
@@ -137,7 +137,7 @@ def subscription_create(
     if actor.is_customer and _creation_date(policy, first_delivery_date) < today_in_shop():
         raise DomainError(
             "date_unreachable",
-            _("%(date)sのお届けには間に合いません。") % {"date": jp_date(first_delivery_date)},
+            _("%(date)sのお届けには間に合いません。") % {"date": format_short_date(first_delivery_date)},
             field="first_delivery_date",
         )
     if items is None:
@@ -228,7 +228,7 @@ def subscription_unskip(*, subscription_id: int, sequence: int, actor: Actor) ->
             raise DomainError(
                 "deadline_passed",
                 _("%(delivery)sお届け分の変更締切（%(deadline)s）を過ぎています。")
-                % {"delivery": jp_date(delivery), "deadline": jp_date(deadline)},
+                % {"delivery": format_short_date(delivery), "deadline": format_short_date(deadline)},
             )
         before = snapshot(subscription, SCHEDULE_FIELDS)
         subscription.skipped_sequences = sorted(subscription.skipped - {sequence})
@@ -272,7 +272,7 @@ def _check_new_date(
 ) -> None:
     unreachable = DomainError(
         "date_unreachable",
-        _("%(date)sのお届けには間に合いません。") % {"date": jp_date(new_date)},
+        _("%(date)sのお届けには間に合いません。") % {"date": format_short_date(new_date)},
         field="new_date",
     )
     creation = _creation_date(policy, new_date)
@@ -282,7 +282,7 @@ def _check_new_date(
         raise DomainError(
             "date_before_last_delivery",
             _("前回のお届け日（%(date)s）より後の日付をお選びください。")
-            % {"date": jp_date(subscription.last_delivery_date)},
+            % {"date": format_short_date(subscription.last_delivery_date)},
             field="new_date",
         )
     if not actor.is_customer:
@@ -294,7 +294,7 @@ def _check_new_date(
     if new_date > limit:
         raise DomainError(
             "date_too_far",
-            _("お届け日は%(limit)sまでの日付をお選びください。") % {"limit": jp_date(limit)},
+            _("お届け日は%(limit)sまでの日付をお選びください。") % {"limit": format_short_date(limit)},
             field="new_date",
         )
 

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.formats import format_short_date
 
 from ..actors import Actor
 from ..models import AttentionReason, CancelReason, ShopPolicy, Subscription, SubscriptionStatus
@@ -24,7 +25,6 @@ from ..selectors import today_in_shop
 from ._common import (
     NEXT_FIELDS,
     EventKind,
-    jp_date,
     lock_subscription,
     require_before_deadline,
     require_customer_action,
@@ -115,7 +115,10 @@ def _reactivate(
             with translation.override(settings.LANGUAGE_CODE):
                 note = _(
                     "次回お届け日を%(old)sから%(new)sに変更しました（過ぎた日のお届けは作成しません）。"
-                ) % {"old": jp_date(old_delivery), "new": jp_date(subscription.next_delivery_date)}
+                ) % {
+                    "old": format_short_date(old_delivery),
+                    "new": format_short_date(subscription.next_delivery_date),
+                }
         return save_with_event(
             subscription,
             actor=actor,
