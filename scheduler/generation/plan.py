@@ -138,17 +138,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         )
         return
 
-    reasons = set(row.needs_attention)
-    if row.customer_is_blacklisted:
-        reasons.add(AttentionReason.BLACKLISTED.value)
-    if row.shipping_address_id is None or row.address_is_invalid:
-        reasons.add(AttentionReason.BAD_ADDRESS.value)
-    attention = list(row.needs_attention)
-    if taken is None:
-        reasons.add(AttentionReason.STOCK_SHORT.value)
-        if AttentionReason.STOCK_SHORT.value not in attention:
-            attention.append(AttentionReason.STOCK_SHORT.value)
-
+    reasons, attention = _hold_reasons(row, stock_short=taken is None)
     priced = ctx.book.price_subscription_order(
         subscription=row,
         items=row.items,
@@ -172,7 +162,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             sequence=sequence,
             delivery_date=delivery,
             moved_from=moved_from,
-            hold_reasons=sorted(reasons),
+            hold_reasons=reasons,
             priced=priced,
             takes_stock=taken is not None,
             next=nxt,
@@ -186,6 +176,21 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
     for product_id, qty in taken or ():
         ctx.stock[product_id] -= qty
         plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
+
+
+def _hold_reasons(row: DueRow, *, stock_short: bool) -> tuple[list[str], list[str]]:
+    """Why the order is created on hold (sorted), and the subscription's needs-attention list after it."""
+    reasons = set(row.needs_attention)
+    if row.customer_is_blacklisted:
+        reasons.add(AttentionReason.BLACKLISTED.value)
+    if row.shipping_address_id is None or row.address_is_invalid:
+        reasons.add(AttentionReason.BAD_ADDRESS.value)
+    attention = list(row.needs_attention)
+    if stock_short:
+        reasons.add(AttentionReason.STOCK_SHORT.value)
+        if AttentionReason.STOCK_SHORT.value not in attention:
+            attention.append(AttentionReason.STOCK_SHORT.value)
+    return sorted(reasons), attention
 
 
 def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tuple[int, int]] | None:
