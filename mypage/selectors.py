@@ -34,7 +34,7 @@ from subscriptions.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from subscriptions.schedule import change_deadline_for, delivery_number
+from subscriptions.schedule import change_deadline_for, delivery_number, first_changeable_creation
 
 UPCOMING_COUNT = 6
 TIMELINE_LIMIT = 20
@@ -272,7 +272,7 @@ def next_date_window(
     today = today or subscription_selectors.today_in_shop()
     calendar = policy.business_calendar()
     earliest = calendar.earliest_delivery(
-        today + timedelta(days=policy.change_deadline_days), policy.lead_days
+        first_changeable_creation(today, change_deadline_days=policy.change_deadline_days), policy.lead_days
     )
     if subscription.last_delivery_date and earliest <= subscription.last_delivery_date:
         earliest = subscription.last_delivery_date + timedelta(days=1)

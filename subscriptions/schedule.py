@@ -57,6 +57,12 @@ def change_deadline_for(creation_date: date, *, change_deadline_days: int) -> da
     return creation_date - timedelta(days=change_deadline_days)
 
 
+def first_changeable_creation(today: date, *, change_deadline_days: int) -> date:
+    """The earliest creation date whose change deadline (change_deadline_for) is still today or later:
+    a delivery chosen now must itself stay changeable today."""
+    return today + timedelta(days=change_deadline_days)
+
+
 def delivery_number(cycle_count: int, *, ahead: int = 0) -> int:
     """The 定期回数 an order prices and coupons key on: the count once that order is made.
 

@@ -13,6 +13,7 @@ from subscriptions.schedule import (
     change_deadline_for,
     compute_next,
     delivery_number,
+    first_changeable_creation,
     next_sequence,
 )
 
@@ -105,6 +106,8 @@ def test_the_memo_gives_compute_nexts_answer(cycle, anchor, anchor_sequence, fro
 )
 def test_change_deadline_is_days_before_creation(creation, days, deadline):
     assert change_deadline_for(d(creation), change_deadline_days=days) == d(deadline)
+    # and the first creation date still changeable on the deadline day is that creation date
+    assert first_changeable_creation(d(deadline), change_deadline_days=days) == d(creation)
 
 
 @pytest.mark.parametrize(("cycle_count", "ahead", "number"), [(0, 0, 1), (3, 0, 4), (3, 2, 6)])
