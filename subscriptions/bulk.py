@@ -188,3 +188,21 @@ def subscriptions_bulk_drop_coupon(*, spent: list[tuple[int, int, int]]) -> None
         )
         for s, c, o in dropped
     )
+
+
+def subscription_restore_coupon(*, subscription_id: int, coupon_id: int, order_id: int) -> bool:
+    """A cancelled order gives its spent next-only coupon back to the subscription, unless another
+    coupon replaced it meanwhile; with a coupon_changed timeline event by the system naming the order.
+    Returns whether the coupon went back."""
+    restored = Subscription.objects.filter(pk=subscription_id, coupon__isnull=True).update(
+        coupon_id=coupon_id, updated_at=timezone.now()
+    )
+    if restored:
+        SubscriptionEvent.objects.create(
+            subscription_id=subscription_id,
+            actor_kind=ActorKind.SYSTEM,
+            kind=COUPON_CHANGED,
+            before={"coupon_id": None},
+            after={"coupon_id": coupon_id, "order_id": order_id},
+        )
+    return bool(restored)

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext
 from core.errors import DomainError, NotFound
 from core.formats import format_date
 from subscriptions.actors import Actor
+from subscriptions.bulk import subscription_restore_coupon
 from subscriptions.models import Subscription
 from subscriptions.schedule import delivery_number
 from subscriptions.services import subscription_set_coupon
@@ -133,7 +134,7 @@ def coupon_release_for_order(*, order_id: int) -> bool:
         Coupon.objects.select_for_update().filter(pk=redemption.coupon_id).first()
         redemption.delete()
         if redemption.coupon.applies_to == CouponAppliesTo.NEXT and redemption.subscription_id:
-            Subscription.objects.filter(pk=redemption.subscription_id, coupon__isnull=True).update(
-                coupon_id=redemption.coupon_id
+            subscription_restore_coupon(
+                subscription_id=redemption.subscription_id, coupon_id=redemption.coupon_id, order_id=order_id
             )
         return True
