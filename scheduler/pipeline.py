@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from billing.stages import stage_charge_new_orders, stage_dunning
+from core.errors import Conflict
 from notifications.models import Notification
 from notifications.services import notification_send
 from pricing.services.points import stage_expire_points
@@ -48,6 +49,15 @@ def stage_resume_paused(run_date: date) -> dict[str, int]:
     for subscription_id in ids:
         try:
             subscription_resume(subscription_id=subscription_id, actor=Actor.system(), today=run_date)
+        except Conflict as exc:
+            if not Subscription.objects.filter(pk=subscription_id, status=SubscriptionStatus.PAUSED).exists():
+                # An overlapping run (or the customer) resumed it after we listed it: the expected race.
+                logger.info("nightly %s: subscription %s already resumed", run_date, subscription_id)
+            else:
+                logger.warning(
+                    "nightly %s: cannot resume subscription %s: %s", run_date, subscription_id, exc
+                )
+            continue
         except Exception:  # noqa: BLE001 - one row (changed meanwhile, bad data) must not stop the night
             logger.exception("nightly %s: cannot resume subscription %s", run_date, subscription_id)
             continue
