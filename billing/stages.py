@@ -19,7 +19,7 @@ from billing.ratelimit import payment_rate_limiter
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
 from billing.services.payments import chargeable_orders, payment_charge_order
-from billing.tasks import charge_order
+from notifications.outbox import BrokerUnavailable, outbox_dispatch, outbox_enqueue_many
 from orders.models import Order
 from orders.models import PaymentStatus as P
 
@@ -35,6 +35,11 @@ def simulate() -> Iterator[None]:
         yield
     finally:
         _simulating.reset(token)
+
+
+def simulating() -> bool:
+    """True inside `simulate()` (a dry run): stages with effects outside the database hold back."""
+    return _simulating.get()
 
 
 def stage_charge_new_orders(run_date: date) -> dict[str, int]:
@@ -84,9 +89,20 @@ def payment_charge_pending(
         "queued": 0,
     }
     if fan_out:
-        for order_id in ids:
-            transaction.on_commit(lambda order_id=order_id: charge_order.delay(order_id))
-        counts["queued"] = len(ids)
+        # Recorded first (one outbox row per order and run date), then published: with the broker down
+        # the charges wait in the outbox for the sweeper, and the stage says it could not run.
+        tag = run_date.isoformat() if run_date else "now"
+        with transaction.atomic():
+            keys = outbox_enqueue_many(
+                rows=[(f"billing.charge_order:order={i}:{tag}", "billing.charge_order", [i]) for i in ids]
+            )
+        sent = outbox_dispatch(keys=keys)
+        counts["queued"] = sent.dispatched
+        if sent.error:
+            raise BrokerUnavailable(
+                f"broker unreachable ({sent.error}); {sent.pending} of {len(ids)} charges kept in the "
+                "outbox for the sweeper"
+            )
         return counts
     limiter = payment_rate_limiter()
     for order_id in ids:
