@@ -392,6 +392,20 @@ def chargeable_orders(*, order_ids: list[int] | None = None, run_date: date | No
     return qs.order_by("pk")
 
 
+def orphaned_charges(*, run_date: date | None = None) -> QuerySet[Order]:
+    """Orders left "processing" with an attempt still open (pending or unknown): a worker died during
+    the charge, or the gateway did not answer. payment_charge_order reconciles them with the gateway
+    under the order's charge lock (a live worker still holds it, and then nothing happens)."""
+    qs = Order.objects.filter(
+        payment_status=P.PROCESSING,
+        status=OrderStatus.NEW,
+        payment_attempts__status__in=(A.PENDING, A.UNKNOWN),
+    )
+    if run_date is not None:
+        qs = qs.filter(creation_date__lte=run_date)
+    return qs.distinct().order_by("pk")
+
+
 # Capture, refunds, cancellation --------------------------------------------------------------------
 
 
