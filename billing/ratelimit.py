@@ -3,11 +3,13 @@
 Celery's own `rate_limit` task option is enforced per worker process, so N workers would send N
 times the rate to Stripe. Here the budget lives in Redis: a fixed-window counter per second
 (INCR on `<prefix>:<epoch second>`, expiring after two seconds). A worker that finds the second full
-sleeps until the next one. With no Redis (the embedded default) the same window is kept in process.
+sleeps until the next one. With no Redis (the embedded default) the same window is kept in process,
+and so it is while Redis is unreachable (logged): each process then keeps the rate on its own.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 KEY_PREFIX = "teiki:payments:rate"
+logger = logging.getLogger(__name__)
 
 
 class InProcessLimiter:
@@ -55,8 +58,11 @@ class RedisLimiter:
         import redis
 
         self.rate = max(1, rate)
-        self._redis = redis.Redis.from_url(redis_url)
+        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._clock, self._sleep = clock, sleep
+        self._unavailable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._fallback = InProcessLimiter(rate, clock=clock, sleep=sleep)
+        self._warned_at = float("-inf")
 
     def acquire(self) -> None:
         while True:
@@ -66,7 +72,14 @@ class RedisLimiter:
             pipe = self._redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, 2)
-            count, _ = pipe.execute()
+            try:
+                count, _ = pipe.execute()
+            except self._unavailable as exc:
+                if now - self._warned_at > 30:
+                    self._warned_at = now
+                    logger.warning("payment rate limit: Redis unavailable (%s), limiting in process", exc)
+                self._fallback.acquire()
+                return
             if count <= self.rate:
                 return
             self._sleep(max(0.0, window + 1 - now))

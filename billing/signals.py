@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from billing import tasks as _tasks  # noqa: F401 - registers the tasks the outbox rows below name
 from billing.models import CaptureMethod, PaymentPolicy
-from billing.tasks import capture_order, retry_subscription_payments, settle_cancelled_order
+from notifications.outbox import outbox_enqueue
 from orders.models import OrderStatus, PaymentStatus
 from orders.signals import order_status_changed
 from pricing.services.coupons import coupon_release_for_order
@@ -28,13 +28,18 @@ PAYMENT_METHOD_CHANGED = "payment_method_changed"
 def retry_on_new_card(sender, instance: SubscriptionEvent, created: bool, **kwargs) -> None:  # noqa: ANN001, ANN003
     if not created or instance.kind != PAYMENT_METHOD_CHANGED:
         return
-    subscription_id = instance.subscription_id
-    transaction.on_commit(lambda: retry_subscription_payments.delay(subscription_id))
+    outbox_enqueue(
+        key=f"billing.retry_subscription_payments:event={instance.pk}",
+        task="billing.retry_subscription_payments",
+        args=[instance.subscription_id],
+    )
 
 
 # Order status moves (orders.signals) --------------------------------------------------------------
 # Inside the status change's transaction: coupon and point bookkeeping, so a cancelled order can
 # never keep its coupon use or its points. After commit, through a task: the calls to the gateway.
+# Tasks go through the outbox (notifications.outbox): recorded in this transaction, so a broker that is
+# down loses nothing and fails nothing; the sweeper sends them when it is back.
 
 
 @receiver(order_status_changed, dispatch_uid="billing.on_order_status_changed")
@@ -43,7 +48,11 @@ def on_order_status_changed(sender, order, before: str, after: str, **kwargs) ->
     if after in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
         coupon_release_for_order(order_id=order_id)
         points_revert_for_order(order_id=order_id)
-        transaction.on_commit(lambda: settle_cancelled_order.delay(order_id))
+        outbox_enqueue(
+            key=f"billing.settle_cancelled_order:order={order_id}:{after}",
+            task="billing.settle_cancelled_order",
+            args=[order_id],
+        )
     elif after == OrderStatus.COMPLETED:
         points_earn_for_order(order=order)
     elif (
@@ -51,4 +60,6 @@ def on_order_status_changed(sender, order, before: str, after: str, **kwargs) ->
         and order.payment_status == PaymentStatus.AUTHORIZED
         and PaymentPolicy.current().capture_method == CaptureMethod.MANUAL
     ):
-        transaction.on_commit(lambda: capture_order.delay(order_id))
+        outbox_enqueue(
+            key=f"billing.capture_order:order={order_id}", task="billing.capture_order", args=[order_id]
+        )

@@ -6,6 +6,7 @@ would not come back: inside `simulate()` the stages only count what they would c
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,8 +19,9 @@ from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAtt
 from billing.ratelimit import payment_rate_limiter
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
-from billing.services.payments import chargeable_orders, payment_charge_order
-from billing.tasks import charge_order
+from billing.services.payments import chargeable_orders, orphaned_charges, payment_charge_order
+from notifications.models import OutboxTask, OutboxTaskStatus
+from notifications.outbox import BrokerUnavailable, outbox_dispatch, outbox_enqueue_many
 from orders.models import Order
 from orders.models import PaymentStatus as P
 
@@ -35,6 +37,11 @@ def simulate() -> Iterator[None]:
         yield
     finally:
         _simulating.reset(token)
+
+
+def simulating() -> bool:
+    """True inside `simulate()` (a dry run): stages with effects outside the database hold back."""
+    return _simulating.get()
 
 
 def stage_charge_new_orders(run_date: date) -> dict[str, int]:
@@ -64,6 +71,14 @@ def stage_dunning(run_date: date) -> dict[str, int]:
     return dunning_run(run_date=run_date)
 
 
+CHARGE_TASK = "billing.charge_order"
+
+
+def _charges_waiting_in_outbox() -> set[int]:
+    rows = OutboxTask.objects.filter(task=CHARGE_TASK).exclude(status=OutboxTaskStatus.DISPATCHED)
+    return {args[0] for args in rows.values_list("args", flat=True) if args}
+
+
 def payment_charge_pending(
     *, order_ids: list[int] | None = None, run_date=None, fan_out: bool | None = None
 ) -> dict:
@@ -73,6 +88,9 @@ def payment_charge_pending(
     counts are final; with a broker they are fanned out as billing.charge_order tasks.
     """
     ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
+    if order_ids is None:
+        # A charge a killed worker left open is settled by the next run (reconciled, never re-sent).
+        ids = sorted({*ids, *orphaned_charges(run_date=run_date).values_list("pk", flat=True)})
     if fan_out is None:
         fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
     counts = {
@@ -84,9 +102,28 @@ def payment_charge_pending(
         "queued": 0,
     }
     if fan_out:
-        for order_id in ids:
-            transaction.on_commit(lambda order_id=order_id: charge_order.delay(order_id))
-        counts["queued"] = len(ids)
+        # Recorded first, then published: with the broker down the charges wait in the outbox for the
+        # sweeper and the stage says it could not run. An order already waiting there is not added
+        # again; a rerun queues the others afresh (a message a killed worker had reserved may come
+        # back later too: charge_order charges an order once however often it is delivered).
+        waiting = _charges_waiting_in_outbox()
+        run = uuid.uuid4().hex[:12]
+        tag = run_date.isoformat() if run_date else "now"
+        with transaction.atomic():
+            keys = outbox_enqueue_many(
+                rows=[
+                    (f"billing.charge_order:order={i}:{tag}:{run}", CHARGE_TASK, [i])
+                    for i in ids
+                    if i not in waiting
+                ]
+            )
+        sent = outbox_dispatch(keys=keys)
+        counts["queued"] = sent.dispatched
+        if sent.error:
+            raise BrokerUnavailable(
+                f"broker unreachable ({sent.error}); {sent.pending} of {len(ids)} charges kept in the "
+                "outbox for the sweeper"
+            )
         return counts
     limiter = payment_rate_limiter()
     for order_id in ids:

@@ -47,3 +47,46 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to_email}"
+
+
+# The task outbox (redis helper): work handed to Celery, recorded first -----------------------------
+
+
+class OutboxTaskStatus(models.TextChoices):
+    PENDING = "pending", _("送信待ち")
+    SENDING = "sending", _("送信中")
+    DISPATCHED = "dispatched", _("送信済み")
+
+
+class OutboxTask(models.Model):
+    """A Celery task written in the transaction of the change that causes it, and handed to the broker
+    after commit (notifications.outbox). When the broker is down the row stays pending and the sweeper
+    sends it later; the unique key keeps one row per piece of work, so nothing is queued twice."""
+
+    # e.g. "billing.charge_order:order=12:2027-01-25" — one row per piece of work, never reused.
+    key = models.CharField(_("キー"), max_length=200, unique=True)
+    task = models.CharField(_("タスク名"), max_length=100)
+    args = models.JSONField(_("引数"), default=list)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=OutboxTaskStatus.choices, default=OutboxTaskStatus.PENDING
+    )
+    tries = models.PositiveIntegerField(_("送信試行回数"), default=0)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    # When the row last moved (claimed for sending, sent, put back): a "sending" row older than the
+    # sweeper's grace belongs to a process that died and is sent again.
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    dispatched_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("タスク送信待ち")
+        verbose_name_plural = _("タスク送信待ち")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=~models.Q(status="dispatched"), name="outboxtask_undispatched_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.args} {self.status}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def notification_send(
             )
     except IntegrityError:
         return None
-    transaction.on_commit(lambda: _deliver(notice.pk))
+    transaction.on_commit(lambda: _deliver(notice.pk), robust=True)
     return notice
 
 
@@ -51,15 +52,44 @@ def _language(customer: Any) -> str:
 
 
 def _deliver(notification_id: int) -> None:
-    notice = Notification.objects.filter(pk=notification_id, status=NotificationStatus.PENDING).first()
-    if notice is None:
-        return
-    try:
-        send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
-    except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the business change
-        logger.warning("notification %s failed: %s", notice.key, exc)
-        Notification.objects.filter(pk=notice.pk).update(
-            status=NotificationStatus.FAILED, error=str(exc)[:2000]
+    """Mail one pending notice. The row is locked while the mail goes out (SKIP LOCKED), so the
+    after-commit delivery and the sweeper never both send it; a process that dies mid-send leaves it
+    pending for the sweeper."""
+    with transaction.atomic():
+        notice = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=NotificationStatus.PENDING)
+            .first()
         )
-        return
-    Notification.objects.filter(pk=notice.pk).update(status=NotificationStatus.SENT, sent_at=timezone.now())
+        if notice is None:
+            return
+        try:
+            send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
+        except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the business change
+            logger.warning("notification %s failed: %s", notice.key, exc)
+            Notification.objects.filter(pk=notice.pk).update(
+                status=NotificationStatus.FAILED, error=str(exc)[:2000]
+            )
+            return
+        Notification.objects.filter(pk=notice.pk).update(
+            status=NotificationStatus.SENT, sent_at=timezone.now()
+        )
+
+
+# A notice is normally mailed a moment after its transaction commits; one pending longer than this
+# lost its delivery (the process died, or an earlier after-commit callback raised).
+SWEEP_AFTER = timedelta(minutes=2)
+
+
+def notification_sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:
+    """Mail the notices whose delivery after commit never ran (notifications.outbox.outbox_sweep)."""
+    ids = list(
+        Notification.objects.filter(
+            status=NotificationStatus.PENDING, created_at__lt=timezone.now() - older_than
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:5000]
+    )
+    for notification_id in ids:
+        _deliver(notification_id)
+    return len(ids)

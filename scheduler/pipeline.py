@@ -23,8 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from billing.stages import stage_charge_new_orders, stage_dunning
+from billing.stages import simulating, stage_charge_new_orders, stage_dunning
+from core.errors import Conflict
 from notifications.models import Notification
+from notifications.outbox import BrokerUnavailable, outbox_sweep
 from notifications.services import notification_send
 from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
@@ -49,6 +51,15 @@ def stage_resume_paused(run_date: date) -> dict[str, int]:
     for subscription_id in ids:
         try:
             subscription_resume(subscription_id=subscription_id, actor=Actor.system(), today=run_date)
+        except Conflict as exc:
+            if not Subscription.objects.filter(pk=subscription_id, status=SubscriptionStatus.PAUSED).exists():
+                # An overlapping run (or the customer) resumed it after we listed it: the expected race.
+                logger.info("nightly %s: subscription %s already resumed", run_date, subscription_id)
+            else:
+                logger.warning(
+                    "nightly %s: cannot resume subscription %s: %s", run_date, subscription_id, exc
+                )
+            continue
         except Exception:  # noqa: BLE001 - one row (changed meanwhile, bad data) must not stop the night
             logger.exception("nightly %s: cannot resume subscription %s", run_date, subscription_id)
             continue
@@ -126,22 +137,58 @@ def stage_mark_run_started(run_date: date) -> dict[str, int]:
     return {}
 
 
+def stage_outbox_sweep(run_date: date) -> dict[str, int]:
+    """Send what the outbox still holds (tasks queued while the broker was down, mails whose delivery
+    never ran), as the beat task scheduler.outbox_sweep does every minute. Not in a dry run: a mail
+    or a task would leave the rolled-back transaction."""
+    if simulating():
+        return {}
+    return outbox_sweep()
+
+
 BEFORE_GENERATION: list[Stage] = [stage_resume_paused, stage_mark_run_started]
 # Billing (h4) puts its charge stage first here; point expiry (h5) goes after the reminders.
-AFTER_GENERATION: list[Stage] = [stage_charge_new_orders, stage_dunning, stage_reminders, stage_expire_points]
+AFTER_GENERATION: list[Stage] = [
+    stage_charge_new_orders,
+    stage_dunning,
+    stage_reminders,
+    stage_expire_points,
+    stage_outbox_sweep,
+]
 
 
-def run_stages(stages: list[Stage], run_date: date) -> dict[str, int]:
-    counters: dict[str, int] = {}
+def run_stages(stages: list[Stage], run_date: date) -> dict[str, Any]:
+    """Run each stage; one that fails (the broker down for the charges) is reported under
+    `stages_not_run` with the reason, and the stages after it still run."""
+    counters: dict[str, Any] = {}
     for stage in stages:
         started = time.monotonic()
-        result = stage(run_date)
-        logger.info(
-            "nightly %s: %s %s in %.1fs", run_date, stage.__name__, result, time.monotonic() - started
-        )
-        for key, value in result.items():
-            counters[key] = counters.get(key, 0) + value
+        name = stage.__name__.removeprefix("stage_")
+        try:
+            result = stage(run_date)
+        except BrokerUnavailable as exc:
+            logger.error("nightly %s: %s could not run: %s", run_date, name, exc)
+            result = {STAGES_NOT_RUN: {name: str(exc)}}
+        except Exception as exc:  # noqa: BLE001 - one stage must not take the later ones with it
+            logger.exception("nightly %s: %s failed", run_date, name)
+            result = {STAGES_NOT_RUN: {name: f"{type(exc).__name__}: {exc}"[:500]}}
+        logger.info("nightly %s: %s %s in %.1fs", run_date, name, result, time.monotonic() - started)
+        counters = merge_counters(counters, result)
     return counters
+
+
+STAGES_NOT_RUN = "stages_not_run"
+
+
+def merge_counters(counters: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Add counters up; `stages_not_run` (stage → reason) is merged, not added."""
+    merged = dict(counters)
+    for key, value in new.items():
+        if isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = merged.get(key, 0) + value
+    return merged
 
 
 def run_pipeline(
@@ -157,7 +204,7 @@ def run_pipeline(
     """
     started = time.monotonic()
     counters: dict[str, Any] = {"date": run_date.isoformat()}
-    counters.update(run_stages(BEFORE_GENERATION, run_date))
+    counters = merge_counters(counters, run_stages(BEFORE_GENERATION, run_date))
     generated = generate_due(
         run_date=run_date,
         batch_size=batch_size or settings.NIGHTLY_BATCH_SIZE,
@@ -167,7 +214,6 @@ def run_pipeline(
     counters.update(generated.counters())
     if generated.failed_ids:
         counters["failed_subscription_ids"] = generated.failed_ids
-    for key, value in run_stages(AFTER_GENERATION, run_date).items():
-        counters[key] = counters.get(key, 0) + value
+    counters = merge_counters(counters, run_stages(AFTER_GENERATION, run_date))
     counters["seconds"] = round(time.monotonic() - started, 3)
     return counters

@@ -26,7 +26,7 @@ from django.utils import timezone
 from scheduler.generation import BatchResult, GenerationRun, count_due, drain
 
 from .models import NightlyRun, NightlyRunStatus
-from .pipeline import AFTER_GENERATION, BEFORE_GENERATION, run_stages
+from .pipeline import AFTER_GENERATION, BEFORE_GENERATION, merge_counters, run_stages
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,7 @@ def _stale(run: NightlyRun) -> bool:
 
 
 def _add(counters: dict, new: dict) -> dict:
-    merged = dict(counters)
-    for key, value in new.items():
-        merged[key] = merged.get(key, 0) + value
-    return merged
+    return merge_counters(counters, new)
 
 
 def nightly_run_start(*, run_date: date, queue_lane: Queue, queue_finish: Queue) -> NightlyRun:

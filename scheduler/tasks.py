@@ -12,6 +12,7 @@ from datetime import date
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from notifications.outbox import outbox_sweep as outbox_sweep_all
 from subscriptions.selectors import today_in_shop
 
 from . import runs
@@ -65,3 +66,9 @@ def _queue_lane(run_date: str, lane: int) -> None:
 
 def _queue_finish(run_date: str) -> None:
     finish_run.delay(run_date)
+
+
+@shared_task(name="scheduler.outbox_sweep", soft_time_limit=240, time_limit=300)
+def outbox_sweep() -> dict[str, int]:
+    """Every minute (beat): what the outbox still holds goes to the broker, stuck mails go out."""
+    return outbox_sweep_all()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 import stripe
@@ -149,7 +150,11 @@ class StripeGateway:
         customer = self._call(
             self.client.v1.customers.create,
             params={"email": email, "name": name, "metadata": {"customer_id": reference}},
-            options={"idempotency_key": f"customer-{reference}"},
+            # Not `customer-<id>` alone: ids repeat across databases (a restored backup, staging, a second
+            # shop on this account) and Stripe would hand back the first database's customer. The row
+            # lock in billing.services.payment_methods makes one call per customer; the key covers the
+            # SDK's own retries of that call.
+            options={"idempotency_key": f"customer-{reference}-{uuid.uuid4().hex}"},
         )
         return customer["id"]
 

@@ -6,7 +6,7 @@ How an order is charged (payment_charge_order):
    loses its connection and with it the lock, so "lock free + attempt still open" means "orphaned".
 2. Reconcile open attempts (pending or unknown) with the gateway before anything else: by the
    PaymentIntent id when we stored it, else by the attempt's idempotency key sent as metadata.
-3. Write the attempt row (pending, idempotency key order-<id>-attempt-<n>) and commit it.
+3. Write the attempt row (pending, idempotency key order-<id>-attempt-<n>-<random>) and commit it.
 4. Call the gateway outside any transaction; a missing answer leaves the attempt UNKNOWN.
 5. Record the outcome (payment_attempt_record), which webhooks and the 3-D Secure page also use.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -80,7 +81,14 @@ _local_locks_guard = threading.Lock()
 
 
 def idempotency_key(order_id: int, number: int) -> str:
-    return f"order-{order_id}-attempt-{number}"
+    """`order-<id>-attempt-<n>-<96 random bits>`, made once per attempt row and never changed.
+
+    Order ids come back after a restored backup, a reset staging database or in a second shop on
+    the same Stripe account; Stripe answers a repeated key with the first request's result for 24
+    hours, and reconciliation looks PaymentIntents up by this key in their metadata. The random part
+    makes the key this row's alone, so neither can take another database's charge for this one.
+    """
+    return f"order-{order_id}-attempt-{number}-{uuid.uuid4().hex[:24]}"
 
 
 @contextmanager
@@ -382,6 +390,20 @@ def chargeable_orders(*, order_ids: list[int] | None = None, run_date: date | No
     if run_date is not None:
         qs = qs.filter(creation_date__lte=run_date)
     return qs.order_by("pk")
+
+
+def orphaned_charges(*, run_date: date | None = None) -> QuerySet[Order]:
+    """Orders left "processing" with an attempt still open (pending or unknown): a worker died during
+    the charge, or the gateway did not answer. payment_charge_order reconciles them with the gateway
+    under the order's charge lock (a live worker still holds it, and then nothing happens)."""
+    qs = Order.objects.filter(
+        payment_status=P.PROCESSING,
+        status=OrderStatus.NEW,
+        payment_attempts__status__in=(A.PENDING, A.UNKNOWN),
+    )
+    if run_date is not None:
+        qs = qs.filter(creation_date__lte=run_date)
+    return qs.distinct().order_by("pk")
 
 
 # Capture, refunds, cancellation --------------------------------------------------------------------

@@ -26,9 +26,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if env("REDIS_URL", default=""):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down is a cache miss, not a 500 (config.cache): sessions are read from the
+            # database, allauth's rate limits fail open. Short timeouts keep a dead host from
+            # holding every request.
+            "BACKEND": "config.cache.FailSafeRedisCache",
             "LOCATION": env("REDIS_URL"),
             "KEY_PREFIX": "teiki",
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5),
+            },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -134,7 +134,7 @@ def test_a_request_that_never_reached_stripe_is_closed_and_the_order_charged_wit
     first.refresh_from_db()
     assert (first.status, first.error_code) == (PaymentAttemptStatus.CANCELED, "not_received_by_gateway")
     assert (second.number, second.status) == (2, PaymentAttemptStatus.SUCCEEDED)
-    assert second.idempotency_key == f"order-{order.pk}-attempt-2"
+    assert second.idempotency_key.startswith(f"order-{order.pk}-attempt-2-")
     assert len(charges_for(localstripe, customer.stripe_customer_id)) == 1
 
 

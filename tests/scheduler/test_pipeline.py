@@ -158,3 +158,33 @@ def test_the_progress_bar_shows_only_on_a_terminal(tty: bool) -> None:
         )
     else:
         assert stream.getvalue() == ""
+
+
+def test_a_subscription_an_overlapping_run_resumed_first_is_an_info_line_not_an_error(
+    policy, monkeypatch, caplog
+) -> None:  # noqa: ANN001
+    import logging
+
+    import scheduler.pipeline as pipeline
+    from subscriptions.actors import Actor
+
+    # given a subscription paused until the run date, which another run resumes right after this
+    # run listed it (the race of two overlapping nights)
+    sub = SubscriptionFactory(status=SubscriptionStatus.PAUSED, paused_until=CREATION)
+    real_resume = pipeline.subscription_resume
+
+    def other_run_first(**kwargs):  # noqa: ANN003, ANN202
+        real_resume(subscription_id=kwargs["subscription_id"], actor=Actor.system(), today=CREATION)
+        return real_resume(**kwargs)
+
+    monkeypatch.setattr(pipeline, "subscription_resume", other_run_first)
+
+    # when this run's resume stage reaches it
+    with caplog.at_level(logging.DEBUG, logger="scheduler.pipeline"):
+        result = stage_resume_paused(CREATION)
+
+    # then it is not counted twice and logged as an expected race: no error, no traceback
+    assert result == {"resumed": 0}
+    assert Subscription.objects.get(pk=sub.pk).status == SubscriptionStatus.ACTIVE
+    records = [r for r in caplog.records if str(sub.pk) in r.getMessage()]
+    assert records and all(r.levelno <= logging.INFO and r.exc_info is None for r in records)

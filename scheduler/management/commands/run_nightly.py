@@ -1,6 +1,8 @@
 """`python manage.py run_nightly [--date YYYY-MM-DD] [--dry-run]`: the whole night, in this process.
 
-The last line on stdout is a JSON object with the counters. --dry-run runs exactly the same code
+The last line on stdout is a JSON object with the counters. A stage that could not run (the broker
+down for the charges) is listed under `stages_not_run` with its reason, the later stages still run,
+and the command exits with status 1. --dry-run runs exactly the same code
 inside one transaction that is rolled back at the end: the figures are what a real run would do,
 nothing is written, and no email leaves (notices are mailed on commit, and there is none).
 """
@@ -18,7 +20,7 @@ from django.db import transaction
 
 from billing.stages import simulate
 from scheduler.generation import BatchResult, count_due
-from scheduler.pipeline import run_pipeline
+from scheduler.pipeline import STAGES_NOT_RUN, run_pipeline
 from subscriptions.selectors import today_in_shop
 
 
@@ -96,6 +98,10 @@ class Command(BaseCommand):
             bar.close()
         counters["dry_run"] = dry_run
         self.stdout.write(json.dumps(counters, ensure_ascii=False))
+        not_run = counters.get(STAGES_NOT_RUN)
+        if not_run:
+            # The report is out (its last line); the exit status tells cron and monitoring.
+            raise CommandError(f"stages that could not run: {', '.join(sorted(not_run))}", returncode=1)
 
 
 def _parse_date(value: str) -> date:
