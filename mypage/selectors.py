@@ -24,6 +24,7 @@ from orders.models import Order, OrderLine
 from pricing import selectors as pricing_selectors
 from pricing.pricing import PricedOrder
 from pricing.services.coupons import coupon_refusal_message
+from subscriptions import schedule as subscription_schedule
 from subscriptions import selectors as subscription_selectors
 from subscriptions.actions import ACTION_PERMISSIONS, CUSTOMER_ACTIONS, needs_deadline
 from subscriptions.cycles import delivery_date
@@ -34,7 +35,6 @@ from subscriptions.models import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from subscriptions.schedule import change_deadline_for, delivery_number, first_changeable_creation
 
 UPCOMING_COUNT = 6
 TIMELINE_LIMIT = 20
@@ -272,7 +272,10 @@ def next_date_window(
     today = today or subscription_selectors.today_in_shop()
     calendar = policy.business_calendar()
     earliest = calendar.earliest_delivery(
-        first_changeable_creation(today, change_deadline_days=policy.change_deadline_days), policy.lead_days
+        subscription_schedule.first_changeable_creation(
+            today, change_deadline_days=policy.change_deadline_days
+        ),
+        policy.lead_days,
     )
     if subscription.last_delivery_date and earliest <= subscription.last_delivery_date:
         earliest = subscription.last_delivery_date + timedelta(days=1)
@@ -309,7 +312,9 @@ def undoable_skips(
         if subscription.last_delivery_date and delivery <= subscription.last_delivery_date:
             continue
         creation = calendar.creation_date(delivery, policy.lead_days)
-        if today <= change_deadline_for(creation, change_deadline_days=policy.change_deadline_days):
+        if today <= subscription_schedule.change_deadline_for(
+            creation, change_deadline_days=policy.change_deadline_days
+        ):
             found.append(SkippedDelivery(sequence=sequence, delivery_date=delivery))
     return found
 
@@ -411,7 +416,7 @@ def next_order_prices(
     for subscription in due:
         # The same arguments billing.selectors.subscription_next_order_price passes, from loaded rows.
         address, method = subscription.shipping_address, subscription.payment_method
-        price_sequence = delivery_number(subscription.cycle_count)
+        price_sequence = subscription_schedule.delivery_number(subscription.cycle_count)
         priced = book.price_subscription_order(
             subscription=subscription,
             items=[(item.product_id, item.quantity) for item in subscription.items.all()],

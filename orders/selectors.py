@@ -1,0 +1,44 @@
+"""Reads about orders that several callers need (admin, my page, the nightly report)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Order, OrderLine, OrderStatus
+
+
+def order_with_lines(order_id: int) -> Order | None:
+    """One order with its lines and customer, in two queries."""
+    return (
+        Order.objects.select_related("customer__user", "subscription")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .filter(pk=order_id)
+        .first()
+    )
+
+
+def held_orders() -> QuerySet[Order]:
+    """Orders on hold (要対応) waiting for an admin, oldest delivery first."""
+    return (
+        Order.objects.filter(status=OrderStatus.ON_HOLD)
+        .select_related("customer__user", "subscription")
+        .order_by("delivery_date", "id")
+    )
+
+
+def customer_orders(customer_id: int) -> QuerySet[Order]:
+    """A customer's orders, newest first, lines prefetched (order_customer_idx serves it)."""
+    return (
+        Order.objects.filter(customer_id=customer_id)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("-id")
+    )
+
+
+def orders_created_on(run_date: date) -> dict[str, int]:
+    """Child orders created on a business date: {"orders": n, "held": n} (one query)."""
+    return Order.objects.filter(creation_date=run_date, subscription__isnull=False).aggregate(
+        orders=Count("id"), held=Count("id", filter=Q(status=OrderStatus.ON_HOLD))
+    )
