@@ -208,7 +208,29 @@ def payment_method_choices(*, customer: Customer) -> list[PaymentMethod]:
 
 
 def course_cycle_choices(*, subscription: Subscription) -> list[CourseCycle]:
+    """The course's cycles, read now: what a change of cycle is validated against."""
     return catalog_selectors.course_cycle_list(course_id=subscription.course_id)
+
+
+# The cycles a course offers change in the admin, not per request: the subscription page shows
+# them from a per-process copy per course (one query fewer). Saves and deletes of a CourseCycle
+# call course_cycles_forget (mypage.signals); the POST that changes a cycle reads them afresh.
+COURSE_CYCLES_MAX_AGE = 60.0  # seconds
+_course_cycles_memo = _ProcessMemo("mypage:course-cycles-version", size=256)
+
+
+def course_cycles_shown(*, subscription: Subscription) -> list[CourseCycle]:
+    """The course's cycles for display, shared by the threads of a process (read, never saved)."""
+    return _course_cycles_memo.get(
+        subscription.course_id,
+        max_age=COURSE_CYCLES_MAX_AGE,
+        load=lambda: catalog_selectors.course_cycle_list(course_id=subscription.course_id),
+    )
+
+
+def course_cycles_forget() -> None:
+    """Make every process re-read the course cycles on its next request (called on cycle changes)."""
+    _course_cycles_memo.forget()
 
 
 def timeline(*, subscription: Subscription, limit: int = TIMELINE_LIMIT) -> list[SubscriptionEvent]:

@@ -99,13 +99,8 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "subscription": subscription,
         "state": state,
         "urls": display.subscription_urls(subscription.pk),
-        "timeline_rows": [
-            (display.local_ymd_hm(event.created_at), event.label, event.get_actor_kind_display())
-            for event in selectors.timeline(subscription=subscription)
-        ],
-        "upcoming_rows": [
-            (row.sequence, display.ymd_dow(row.delivery_date), row.skipped) for row in state.upcoming
-        ],
+        "timeline_rows": display.timeline_rows(selectors.timeline(subscription=subscription)),
+        "upcoming_rows": display.upcoming_rows(state.upcoming),
         "price": selectors.next_order_prices(subscriptions=[subscription]).get(subscription.pk),
         "points_balance": selectors.points_balance(customer=customer),
         "stripe_js_url": stripe_js_url(),
@@ -126,7 +121,7 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
     if "change-cycle" in allowed:
         context["cycles"] = [
             (cycle.pk, str(cycle), _same_cycle(cycle, subscription))
-            for cycle in selectors.course_cycle_choices(subscription=subscription)
+            for cycle in selectors.course_cycles_shown(subscription=subscription)
         ]
     return context
 
