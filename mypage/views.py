@@ -40,6 +40,7 @@ def _first_error(form: Any) -> str:
     return _("入力内容をご確認ください。")
 
 
+@selectors.versions_read_once()
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -141,6 +142,7 @@ def stripe_js_url() -> str:
     return f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
 
 
+@selectors.versions_read_once()
 @login_required
 @require_GET
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
