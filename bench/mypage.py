@@ -292,6 +292,8 @@ def _run(
         thread.join()
     wall = time.perf_counter() - started
     latencies = sorted(x for r in results for x in r)
+    if len(latencies) < 2:  # a machine so loaded that the run saw (almost) no answers
+        sys.exit(f"bench/mypage.py: only {len(latencies)} responses in {seconds}s; try more --seconds")
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -98,6 +99,16 @@ def address_create(
             is_default=make_default,
             is_remote_island=is_remote_island,
         )
+
+
+def customer_create_for_user(*, user: Any) -> Customer:
+    """The customer profile of an existing auth user (idempotent): for a user allauth has just
+    signed up, which customer_create cannot serve since it makes the user too. Named after the
+    email's local part until the customer enters a name."""
+    customer, _created = Customer.objects.get_or_create(
+        user=user, defaults={"name": (user.email or user.get_username()).split("@")[0][:100]}
+    )
+    return customer
 
 
 def customer_set_language(*, user_id: int, language: str) -> bool:

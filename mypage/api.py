@@ -59,6 +59,7 @@ class SubscriptionListAPI(CustomerAPIView):
     @extend_schema(
         operation_id="mypage_subscriptions_list", responses=MyPageSubscriptionSerializer(many=True)
     )
+    @selectors.versions_read_once()
     def get(self, request: Request) -> Response:
         return Response(_subscription_payload(selectors.subscription_list(customer=self.customer())))
 
@@ -70,6 +71,7 @@ class SubscriptionDetailAPI(CustomerAPIView):
         operation_id="mypage_subscriptions_retrieve",
         responses={200: MyPageSubscriptionSerializer, 404: NOT_FOUND},
     )
+    @selectors.versions_read_once()
     def get(self, request: Request, subscription_id: int) -> Response:
         subscription = selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
         return Response(_subscription_payload([subscription])[0])

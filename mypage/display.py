@@ -7,11 +7,14 @@ The weekday abbreviations are Django's own (django.utils.dates), so they follow 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
 
 # Names of the subscription actions whose URL the page shows (mypage.urls "action").
 PAGE_ACTIONS = (
@@ -64,3 +67,27 @@ def subscription_urls(subscription_id: int) -> dict[str, str]:
     urls["card_setup_intent"] = reverse("mypage:card-setup-intent")
     urls["home"] = reverse("mypage:home")
     return urls
+
+
+def timeline_rows(events: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """(when, label, "（actor）") per event: the template's `{% blocktranslate %}（{{ actor }}）`
+    translated once per page rather than once per row (the template escapes the result)."""
+    actor_format = gettext("（%(actor)s）")
+    return [
+        (
+            local_ymd_hm(event.created_at),
+            event.label,
+            actor_format % {"actor": event.get_actor_kind_display()},
+        )
+        for event in events
+    ]
+
+
+def upcoming_rows(upcoming: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """("N回目", date, "スキップ" or "") per upcoming delivery, translated once per page."""
+    sequence_format = gettext("%(n)s回目")
+    skipped = gettext("スキップ")
+    return [
+        (sequence_format % {"n": row.sequence}, ymd_dow(row.delivery_date), skipped if row.skipped else "")
+        for row in upcoming
+    ]

@@ -7,20 +7,26 @@ a fixed number of queries (select_related / prefetch_related), whatever the numb
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from billing import selectors as billing_selectors
 from billing.models import PaymentMethod
+from catalog import selectors as catalog_selectors
 from catalog.models import CourseCycle
+from customers import selectors as customer_selectors
 from customers.models import Address, Customer
-from orders.models import Order, OrderLine
+from orders import selectors as order_selectors
+from orders.models import Order
 from pricing import selectors as pricing_selectors
 from pricing.pricing import PricedOrder
 from pricing.services.coupons import coupon_refusal_message
@@ -28,13 +34,7 @@ from subscriptions import schedule as subscription_schedule
 from subscriptions import selectors as subscription_selectors
 from subscriptions.actions import ACTION_PERMISSIONS, CUSTOMER_ACTIONS, needs_deadline
 from subscriptions.cycles import delivery_date
-from subscriptions.models import (
-    ShopPolicy,
-    Subscription,
-    SubscriptionEvent,
-    SubscriptionItem,
-    SubscriptionStatus,
-)
+from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
 
 UPCOMING_COUNT = 6
 TIMELINE_LIMIT = 20
@@ -43,12 +43,36 @@ HOME_ORDER_LIMIT = 10
 
 def customer_for_user(user: Any) -> Customer | None:
     """The customer profile of a signed-in user; None for staff accounts without one."""
-    if not getattr(user, "is_authenticated", False):
-        return None
+    return customer_selectors.customer_for_user(user)
+
+
+# The version keys of every _ProcessMemo, and the versions read for the current request (a page
+# consults three memos: one Redis round trip instead of three, see versions_read_once).
+_VERSION_KEYS: list[str] = []
+_request_versions = threading.local()
+
+
+@contextmanager
+def versions_read_once() -> Iterator[None]:
+    """Within (a view, as a decorator: `@versions_read_once()`), the memos' versions are read from
+    the shared cache once, all together, on first use; the next request reads them again, so a
+    change still shows on the next request."""
+    previous = getattr(_request_versions, "values", None)
+    _request_versions.values = {}
     try:
-        return user.customer
-    except Customer.DoesNotExist:
-        return None
+        yield
+    finally:
+        _request_versions.values = previous
+
+
+def _memo_version(key: str) -> Any:
+    values = getattr(_request_versions, "values", None)
+    if values is None:
+        return cache.get(key, 0)
+    if not values:
+        values.update(cache.get_many(_VERSION_KEYS))
+        values.setdefault(None, True)  # read: a missing key stays 0, not another round trip
+    return values.get(key, 0)
 
 
 class _ProcessMemo:
@@ -64,9 +88,10 @@ class _ProcessMemo:
         self.version_key = version_key
         self.size = size
         self._values: dict[Any, tuple[object, float, Any]] = {}
+        _VERSION_KEYS.append(version_key)
 
     def get(self, key: Any, *, max_age: float, load: Callable[[], Any]) -> Any:
-        version = cache.get(self.version_key, 0)
+        version = _memo_version(self.version_key)
         memo = self._values.get(key)
         now = time.monotonic()
         if memo is not None and memo[0] == version and now - memo[1] < max_age:
@@ -79,6 +104,9 @@ class _ProcessMemo:
 
     def forget(self) -> None:
         self._values.clear()
+        values = getattr(_request_versions, "values", None)
+        if values:  # this request changed it: its own later reads see the new version
+            values.clear()
         try:
             cache.incr(self.version_key)
         except ValueError:  # not set yet (or evicted): any new value differs from what processes hold
@@ -94,8 +122,7 @@ _policy_memo = _ProcessMemo("mypage:shop-policy-version")
 
 
 def _load_policy() -> ShopPolicy:
-    policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
-    return policy or ShopPolicy.current()
+    return subscription_selectors.shop_policy_with_special_days()
 
 
 def policy_get() -> ShopPolicy:
@@ -134,14 +161,7 @@ def pricing_forget() -> None:
 
 
 def _subscription_queryset(customer: Customer | None = None) -> QuerySet[Subscription]:
-    subscriptions = Subscription.objects.filter(customer=customer) if customer else Subscription.objects
-    return subscriptions.select_related(
-        "course", "shipping_address", "payment_method", "coupon"
-    ).prefetch_related(_items_prefetch())
-
-
-def _items_prefetch() -> Prefetch:
-    return Prefetch("items", queryset=SubscriptionItem.objects.select_related("product").order_by("id"))
+    return subscription_selectors.customer_subscriptions(customer.pk if customer else None)
 
 
 def _with_customer(subscriptions: list[Subscription], customer: Customer) -> list[Subscription]:
@@ -174,12 +194,7 @@ def subscription_get_for_user(*, user: Any, subscription_id: int) -> Subscriptio
     when first read."""
     if not getattr(user, "is_authenticated", False):
         raise Http404("subscription not found")
-    subscription = (
-        Subscription.objects.select_related("course", "coupon", "customer__point_account")
-        .prefetch_related(_items_prefetch())
-        .filter(customer__user_id=user.pk, pk=subscription_id)
-        .first()
-    )
+    subscription = subscription_selectors.user_subscription(user_id=user.pk, subscription_id=subscription_id)
     if subscription is None:
         raise Http404("subscription not found")
     return subscription
@@ -196,8 +211,8 @@ def customer_choices(*, subscription: Subscription) -> CustomerChoices:
     setting the subscription's shipping address and payment method from them, so neither costs a
     join or a query of its own."""
     customer_id = subscription.customer_id
-    addresses = list(Address.objects.filter(customer_id=customer_id))
-    methods = list(PaymentMethod.objects.filter(customer_id=customer_id))
+    addresses = customer_selectors.address_list(customer_id=customer_id)
+    methods = billing_selectors.payment_method_list(customer_id=customer_id)
     for field, rows in (("shipping_address", addresses), ("payment_method", methods)):
         cache = Subscription._meta.get_field(field)
         if cache.is_cached(subscription):
@@ -209,41 +224,55 @@ def customer_choices(*, subscription: Subscription) -> CustomerChoices:
     return CustomerChoices(addresses=addresses, payment_methods=[m for m in methods if m.is_active])
 
 
-def _order_queryset(customer: Customer) -> QuerySet[Order]:
-    return (
-        Order.objects.filter(customer=customer)
-        .select_related("subscription__course")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
-    )
-
-
 def order_list(*, customer: Customer, limit: int | None = None) -> list[Order] | QuerySet[Order]:
-    orders = _order_queryset(customer).order_by("-id")
+    orders = order_selectors.customer_orders_with_course(customer.pk)
     return list(orders[:limit]) if limit else orders
 
 
 def order_get(*, customer: Customer, order_id: int) -> Order:
-    order = _order_queryset(customer).filter(pk=order_id).first()
+    order = order_selectors.customer_orders_with_course(customer.pk).filter(pk=order_id).first()
     if order is None:
         raise Http404("order not found")
     return order
 
 
 def address_list(*, customer: Customer) -> list[Address]:
-    return list(Address.objects.filter(customer=customer))
+    return customer_selectors.address_list(customer_id=customer.pk)
 
 
 def payment_method_choices(*, customer: Customer) -> list[PaymentMethod]:
-    return list(PaymentMethod.objects.filter(customer=customer, is_active=True))
+    return billing_selectors.payment_method_list(customer_id=customer.pk, active_only=True)
 
 
 def course_cycle_choices(*, subscription: Subscription) -> list[CourseCycle]:
-    return list(CourseCycle.objects.filter(course_id=subscription.course_id))
+    """The course's cycles, read now: what a change of cycle is validated against."""
+    return catalog_selectors.course_cycle_list(course_id=subscription.course_id)
+
+
+# The cycles a course offers change in the admin, not per request: the subscription page shows
+# them from a per-process copy per course (one query fewer). Saves and deletes of a CourseCycle
+# call course_cycles_forget (mypage.signals); the POST that changes a cycle reads them afresh.
+COURSE_CYCLES_MAX_AGE = 60.0  # seconds
+_course_cycles_memo = _ProcessMemo("mypage:course-cycles-version", size=256)
+
+
+def course_cycles_shown(*, subscription: Subscription) -> list[CourseCycle]:
+    """The course's cycles for display, shared by the threads of a process (read, never saved)."""
+    return _course_cycles_memo.get(
+        subscription.course_id,
+        max_age=COURSE_CYCLES_MAX_AGE,
+        load=lambda: catalog_selectors.course_cycle_list(course_id=subscription.course_id),
+    )
+
+
+def course_cycles_forget() -> None:
+    """Make every process re-read the course cycles on its next request (called on cycle changes)."""
+    _course_cycles_memo.forget()
 
 
 def timeline(*, subscription: Subscription, limit: int = TIMELINE_LIMIT) -> list[SubscriptionEvent]:
     """The latest events, newest first; each has a `label` for people (SubscriptionEvent.label)."""
-    return list(SubscriptionEvent.objects.filter(subscription=subscription)[:limit])
+    return subscription_selectors.subscription_timeline(subscription_id=subscription.pk, limit=limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,7 @@
 """Writes the my page needs that no domain app offers in this shape.
 
 Card storage is billing's and addresses are customers'; these wrappers only adapt their answers
-to what the page's JavaScript and forms need. The sign-up profile is created here because
-allauth creates the user itself.
+to what the page's JavaScript and forms need; the sign-up profile is customers' too.
 """
 
 from __future__ import annotations
@@ -15,16 +14,8 @@ from customers.models import Address, Customer
 
 
 def customer_create_for_user(*, user: Any) -> Customer:
-    """The customer profile of a user allauth has just signed up (idempotent).
-
-    customers.services.customer_create makes the auth user too, so it cannot serve a user that
-    allauth already created; this only adds the profile, named after the email's local part
-    until the customer enters a name.
-    """
-    customer, _created = Customer.objects.get_or_create(
-        user=user, defaults={"name": (user.email or user.get_username()).split("@")[0][:100]}
-    )
-    return customer
+    """The customer profile of a user allauth has just signed up (customers' service, idempotent)."""
+    return customers_services.customer_create_for_user(user=user)
 
 
 def address_create(*, customer: Customer, data: dict[str, Any]) -> Address:

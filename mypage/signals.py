@@ -11,11 +11,19 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from catalog.models import BulkDiscount, CoursePrice, GroupPrice, Product, ProductSalePrice, QuantityTier
+from catalog.models import (
+    BulkDiscount,
+    CourseCycle,
+    CoursePrice,
+    GroupPrice,
+    Product,
+    ProductSalePrice,
+    QuantityTier,
+)
 from pricing.models import BillingPolicy, CodFee, PrefectureShippingFee
 from subscriptions.models import ShopPolicy, SpecialDay
 
-from .selectors import policy_forget, pricing_forget
+from .selectors import course_cycles_forget, policy_forget, pricing_forget
 from .services import customer_create_for_user
 
 # What billing's PricingCatalog reads (mypage.selectors.pricing_catalog keeps it per process).
@@ -46,6 +54,13 @@ def forget_cached_policy(sender: Any, **kwargs: Any) -> None:
     # Again once committed: a process that reloaded between the save and the commit read the old
     # rows under the new version.
     transaction.on_commit(policy_forget)
+
+
+@receiver(post_save, sender=CourseCycle, dispatch_uid="mypage_course_cycle_saved")
+@receiver(post_delete, sender=CourseCycle, dispatch_uid="mypage_course_cycle_deleted")
+def forget_cached_course_cycles(sender: Any, **kwargs: Any) -> None:
+    course_cycles_forget()
+    transaction.on_commit(course_cycles_forget)  # as above
 
 
 def forget_cached_pricing(sender: Any, **kwargs: Any) -> None:

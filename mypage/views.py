@@ -40,6 +40,7 @@ def _first_error(form: Any) -> str:
     return _("入力内容をご確認ください。")
 
 
+@selectors.versions_read_once()
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -99,13 +100,8 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "subscription": subscription,
         "state": state,
         "urls": display.subscription_urls(subscription.pk),
-        "timeline_rows": [
-            (display.local_ymd_hm(event.created_at), event.label, event.get_actor_kind_display())
-            for event in selectors.timeline(subscription=subscription)
-        ],
-        "upcoming_rows": [
-            (row.sequence, display.ymd_dow(row.delivery_date), row.skipped) for row in state.upcoming
-        ],
+        "timeline_rows": display.timeline_rows(selectors.timeline(subscription=subscription)),
+        "upcoming_rows": display.upcoming_rows(state.upcoming),
         "price": selectors.next_order_prices(subscriptions=[subscription]).get(subscription.pk),
         "points_balance": selectors.points_balance(customer=customer),
         "stripe_js_url": stripe_js_url(),
@@ -126,7 +122,7 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
     if "change-cycle" in allowed:
         context["cycles"] = [
             (cycle.pk, str(cycle), _same_cycle(cycle, subscription))
-            for cycle in selectors.course_cycle_choices(subscription=subscription)
+            for cycle in selectors.course_cycles_shown(subscription=subscription)
         ]
     return context
 
@@ -146,6 +142,7 @@ def stripe_js_url() -> str:
     return f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
 
 
+@selectors.versions_read_once()
 @login_required
 @require_GET
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:

@@ -37,6 +37,11 @@ def customer_orders(customer_id: int) -> QuerySet[Order]:
     )
 
 
+def customer_orders_with_course(customer_id: int) -> QuerySet[Order]:
+    """A customer's orders with lines, subscription and course (the my page's lists), newest first."""
+    return customer_orders(customer_id).select_related("subscription__course")
+
+
 def orders_created_on(run_date: date) -> dict[str, int]:
     """Child orders created on a business date: {"orders": n, "held": n} (one query)."""
     return Order.objects.filter(creation_date=run_date, subscription__isnull=False).aggregate(

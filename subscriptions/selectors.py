@@ -6,12 +6,13 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from catalog.models import Course, CourseCycle
 
 from .cycles import Cycle
-from .models import ShopPolicy, Subscription
+from .models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionItem
 from .preview import PreviewRow, preview_schedule
 from .schedule import change_deadline_for
 
@@ -19,6 +20,48 @@ from .schedule import change_deadline_for
 def today_in_shop() -> date:
     """Today in the shop's time zone: the business date every service and the scheduler use."""
     return timezone.localdate(timezone=ZoneInfo(settings.SHOP_TIMEZONE))
+
+
+def shop_policy_with_special_days() -> ShopPolicy:
+    """The shop policy with its special days loaded, so building its calendar costs no extra query."""
+    policy = ShopPolicy.objects.prefetch_related("special_days").filter(pk=1).first()
+    return policy or ShopPolicy.current()
+
+
+def _items_prefetch() -> Prefetch:
+    return Prefetch("items", queryset=SubscriptionItem.objects.select_related("product").order_by("id"))
+
+
+def customer_subscriptions(customer_id: int | None = None) -> QuerySet[Subscription]:
+    """Subscriptions (a customer's, given an id) with course, shipping address, payment method,
+    coupon and items (with products): the rows a page showing them reads, in two queries."""
+    subscriptions = (
+        Subscription.objects.all()
+        if customer_id is None
+        else Subscription.objects.filter(customer_id=customer_id)
+    )
+    return subscriptions.select_related(
+        "course", "shipping_address", "payment_method", "coupon"
+    ).prefetch_related(_items_prefetch())
+
+
+def user_subscription(*, user_id: int, subscription_id: int) -> Subscription | None:
+    """The user's customer's subscription with its customer (and point account), course, coupon
+    and items, in two queries; None for another customer's id or a user without a customer.
+
+    The shipping address and payment method are not joined: with them the query joined eight
+    tables and PostgreSQL spent 2–3 ms planning it on every request (0.5 ms with five)."""
+    return (
+        Subscription.objects.select_related("course", "coupon", "customer__point_account")
+        .prefetch_related(_items_prefetch())
+        .filter(customer__user_id=user_id, pk=subscription_id)
+        .first()
+    )
+
+
+def subscription_timeline(*, subscription_id: int, limit: int) -> list[SubscriptionEvent]:
+    """The subscription's latest `limit` events, newest first."""
+    return list(SubscriptionEvent.objects.filter(subscription_id=subscription_id)[:limit])
 
 
 def change_deadline(subscription: Subscription, policy: ShopPolicy) -> date | None:

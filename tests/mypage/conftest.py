@@ -15,13 +15,15 @@ from tests.factories import CustomerFactory, SubscriptionFactory
 def _fresh_policy_copy():
     """Each test starts without the process's cached shop policy and pricing catalogue (tests also
     change them with update(), and roll their rows back)."""
-    from mypage.selectors import policy_forget, pricing_forget
+    from mypage.selectors import course_cycles_forget, policy_forget, pricing_forget
 
     policy_forget()
     pricing_forget()
+    course_cycles_forget()
     yield
     policy_forget()
     pricing_forget()
+    course_cycles_forget()
 
 
 @pytest.fixture

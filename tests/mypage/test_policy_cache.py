@@ -44,3 +44,47 @@ def test_a_new_special_day_reaches_the_cached_copy(logged_in, subscription):
         policy=ShopPolicy.current(), date=subscription.next_delivery_date, is_open=False
     )
     assert _policy_reads(logged_in, subscription) == 1
+
+
+def _cycle_reads(client, subscription) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        body = _detail(client, subscription)
+    assert 'id="change-cycle"' in body
+    return sum("catalog_coursecycle" in q["sql"] for q in captured.captured_queries)
+
+
+def test_course_cycles_are_kept_per_process_and_a_change_shows_at_once(logged_in, subscription):
+    from catalog.models import CourseCycle
+
+    # given the page was shown once, the next view does not read the course's cycles again
+    _detail(logged_in, subscription)
+    assert _cycle_reads(logged_in, subscription) == 0
+    # when the shop offers a new cycle (saved as the admin does), the next view shows it
+    cycle = CourseCycle.objects.create(course=subscription.course, unit="week", interval=3, position=9)
+    assert f'<option value="{cycle.pk}"' in _detail(logged_in, subscription)
+    # and when it removes it again, the next view no longer offers it
+    cycle.delete()
+    assert f'<option value="{cycle.pk}"' not in _detail(logged_in, subscription)
+
+
+def test_the_versions_are_read_once_per_request_and_again_on_the_next(logged_in, subscription):
+    from django.core.cache import cache
+
+    from mypage import selectors
+
+    _detail(logged_in, subscription)
+    reads = []
+    original = cache.get_many
+
+    def counting_get_many(keys, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        reads.append(tuple(keys))
+        return original(keys, *args, **kwargs)
+
+    cache.get_many = counting_get_many
+    try:
+        _detail(logged_in, subscription)
+        _detail(logged_in, subscription)
+    finally:
+        del cache.get_many
+    version_reads = [keys for keys in reads if selectors._policy_memo.version_key in keys]
+    assert len(version_reads) == 2  # one round trip per request for the three memos
