@@ -62,12 +62,18 @@ def celery_on_broker(url: str) -> Iterator[None]:
     """This process's Celery app publishing to `url` for real (not eager), as production does."""
     from config.celery import app
 
-    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    keys = ("broker_url", "task_always_eager")
+    # Restore what was overridden, not the values read now: those may come from Django settings that
+    # a test's `settings` fixture has changed for the moment.
+    saved = {key: app.conf.changes[key] for key in keys if key in app.conf.changes}
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        # kombu keeps producer pools in a process-wide registry: clear it, or a later test would
+        # publish through a pool closed here.
+        from kombu import pools
+
+        pools.reset()
+        app._pool = None
         app.amqp._producer_pool = None
 
     app.conf.broker_url, app.conf.task_always_eager = url, False
@@ -76,4 +82,8 @@ def celery_on_broker(url: str) -> Iterator[None]:
         yield
     finally:
         reset_pools()
-        app.conf.broker_url, app.conf.task_always_eager = saved
+        for key in keys:
+            if key in saved:
+                app.conf.changes[key] = saved[key]
+            else:
+                app.conf.changes.pop(key, None)
