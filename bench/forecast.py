@@ -109,11 +109,54 @@ def _templates(today: date, rng: random.Random) -> list[tuple]:
 PREFECTURES_SQL = "(SELECT array_agg(p) FROM unnest(%s::text[]) p)"
 
 
+def _insert_customers(cur, customers: int, gold_id: int) -> tuple[int, int, int, int]:  # noqa: ANN001
+    """Users, customers (one in ten gold), addresses and payment methods after the seeded ones; the id
+    each table's new rows start after (customers, addresses, payment methods, subscriptions)."""
+    from customers.models import PREFECTURES
+
+    cur.execute("SELECT COALESCE(MAX(id), 0) FROM auth_user")
+    base_u = cur.fetchone()[0]
+    base = {}
+    for table in (
+        "customers_customer",
+        "customers_address",
+        "billing_paymentmethod",
+        "subscriptions_subscription",
+    ):
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        base[table] = cur.fetchone()[0]
+    bc, ba, bp, bs = (base[t] for t in ("customers_customer", "customers_address", "billing_paymentmethod", "subscriptions_subscription"))  # fmt: skip
+    cur.execute(
+        "INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, "
+        "is_active, date_joined) SELECT %s + g, '!', false, 'b' || g || '@example.jp', '', '', "
+        "'b' || g || '@example.jp', false, true, now() FROM generate_series(1, %s) g", [base_u, customers],
+    )  # fmt: skip
+    cur.execute(
+        "INSERT INTO customers_customer (id, name, name_kana, phone, is_member, is_blacklisted, blacklist_reason, "
+        "stripe_customer_id, created_at, user_id, group_id, language) SELECT %s + g, '顧客 ' || g, '', '', "
+        "g %% 20 <> 0, g %% 97 = 0, '', '', now(), %s + g, CASE WHEN g %% 10 = 0 THEN %s END, 'ja' "
+        "FROM generate_series(1, %s) g",
+        [bc, base_u, gold_id, customers],
+    )  # fmt: skip
+    cur.execute(
+        "INSERT INTO customers_address (id, label, recipient_name, postal_code, prefecture, city, line1, line2, "
+        "phone, is_remote_island, is_default, is_invalid, customer_id) SELECT %s + g, '', '顧客', '100-0001', "
+        "(%s::text[])[1 + g %% 47], '中央区', '1-1-1', '', '', g %% 100 = 7, true, g %% 211 = 3, %s + g "
+        "FROM generate_series(1, %s) g", [ba, list(PREFECTURES), bc, customers],
+    )  # fmt: skip
+    cur.execute(
+        "INSERT INTO billing_paymentmethod (id, kind, stripe_payment_method_id, brand, last4, is_default, "
+        "is_active, created_at, customer_id) SELECT %s + g, (ARRAY['card','bank_transfer','konbini','cod'])"
+        "[1 + g %% 4], '', '', '', true, true, now(), %s + g FROM generate_series(1, %s) g", [bp, bc, customers],
+    )  # fmt: skip
+    return bc, ba, bp, bs
+
+
 def build(total: int, today: date) -> None:
     from django.db import connection
 
     from catalog.models import GroupPrice, Product
-    from customers.models import PREFECTURES, CustomerGroup
+    from customers.models import CustomerGroup
     from pricing.models import Coupon
     from scheduler.demo_seed import seed_all
 
@@ -135,40 +178,7 @@ def build(total: int, today: date) -> None:
         with cur.copy("COPY bench_template FROM STDIN") as copy:
             for row in templates:
                 copy.write_row(row)
-        cur.execute("SELECT COALESCE(MAX(id), 0) FROM auth_user")
-        base_u = cur.fetchone()[0]
-        base = {}
-        for table in (
-            "customers_customer",
-            "customers_address",
-            "billing_paymentmethod",
-            "subscriptions_subscription",
-        ):
-            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-            base[table] = cur.fetchone()[0]
-        bc, ba, bp, bs = (base[t] for t in ("customers_customer", "customers_address", "billing_paymentmethod", "subscriptions_subscription"))  # fmt: skip
-        cur.execute(
-            "INSERT INTO auth_user (id, password, is_superuser, username, first_name, last_name, email, is_staff, "
-            "is_active, date_joined) SELECT %s + g, '!', false, 'b' || g || '@example.jp', '', '', "
-            "'b' || g || '@example.jp', false, true, now() FROM generate_series(1, %s) g", [base_u, customers],
-        )  # fmt: skip
-        cur.execute(
-            "INSERT INTO customers_customer (id, name, name_kana, phone, is_member, is_blacklisted, blacklist_reason, "
-            "stripe_customer_id, created_at, user_id, group_id) SELECT %s + g, '顧客 ' || g, '', '', g %% 20 <> 0, "
-            "g %% 97 = 0, '', '', now(), %s + g, CASE WHEN g %% 10 = 0 THEN %s END FROM generate_series(1, %s) g",
-            [bc, base_u, gold.pk, customers],
-        )  # fmt: skip
-        cur.execute(
-            "INSERT INTO customers_address (id, label, recipient_name, postal_code, prefecture, city, line1, line2, "
-            "phone, is_remote_island, is_default, is_invalid, customer_id) SELECT %s + g, '', '顧客', '100-0001', "
-            "(%s::text[])[1 + g %% 47], '中央区', '1-1-1', '', '', g %% 100 = 7, true, g %% 211 = 3, %s + g "
-            "FROM generate_series(1, %s) g", [ba, list(PREFECTURES), bc, customers],
-        )  # fmt: skip
-        cur.execute(
-            "INSERT INTO billing_paymentmethod (id, kind, stripe_payment_method_id, brand, last4, is_default, "
-            "is_active, created_at, customer_id) SELECT %s + g, (ARRAY['card','bank_transfer','konbini','cod'])"
-            "[1 + g %% 4], '', '', '', true, true, now(), %s + g FROM generate_series(1, %s) g", [bp, bc, customers],
-        )  # fmt: skip
+        bc, ba, bp, bs = _insert_customers(cur, customers, gold.pk)
         cur.execute(
             "INSERT INTO subscriptions_subscription (id, status, cycle_unit, cycle_interval, cycle_day_of_month, "
             "cycle_nth_week, cycle_weekday, anchor_date, anchor_sequence, skipped_sequences, next_sequence, "

@@ -109,9 +109,8 @@ def build(total: int, run_date: date) -> None:
     from django.utils import timezone
 
     from billing.models import PaymentMethod
-    from catalog.models import Course, CourseItem, CoursePrice, Product
-    from customers.models import PREFECTURES, Address, Customer
-    from subscriptions.models import ShopPolicy, Subscription, SubscriptionItem
+    from customers.models import Address, Customer
+    from subscriptions.models import ShopPolicy, Subscription
 
     User = get_user_model()
     now = timezone.now()
@@ -131,165 +130,202 @@ def build(total: int, run_date: date) -> None:
     ]  # noqa: E501
 
     with transaction.atomic():
-        products = [
-            Product.objects.create(
-                sku=f"B-{i:03d}",
-                name=f"ベンチ商品 {i}",
-                price=3000 + i * 100,
-                tax_rate=8 if i % 3 else 10,
-                stock=10**9,
-            )  # noqa: E501
-            for i in range(20)
-        ]
-        courses = []
-        for i in range(5):
-            course = Course.objects.create(code=f"bench-{i}", name=f"ベンチ定期 {i}")
-            pair = products[i * 2 : i * 2 + 2]
-            for product in pair:
-                CourseItem.objects.create(course=course, product=product, quantity=1)
-                CoursePrice.objects.create(course=course, product=product, from_sequence=1, unit_price=980)
-                CoursePrice.objects.create(
-                    course=course, product=product, from_sequence=2, unit_price=product.price - 500
-                )
-            courses.append((course, pair))
-
-        _copy(
-            User,
-            (
-                (i, "!", False, f"bench{i}", "", "", f"bench{i}@example.com", False, True, now)
-                for i in range(1, total + 1)
-            ),
-            columns=[
-                "id",
-                "password",
-                "is_superuser",
-                "username",
-                "first_name",
-                "last_name",
-                "email",
-                "is_staff",
-                "is_active",
-                "date_joined",
-            ],  # noqa: E501
-        )
-        _copy(
-            Customer,
-            ((i, i, f"ベンチ 太郎{i}", "", "", True, i % 100 == 0, "", "", now) for i in range(1, total + 1)),
-            columns=[
-                "id",
-                "user_id",
-                "name",
-                "name_kana",
-                "phone",
-                "is_member",
-                "is_blacklisted",
-                "blacklist_reason",
-                "stripe_customer_id",
-                "created_at",
-            ],  # noqa: E501
-        )
-        _copy(
-            Address,
-            (
-                (
-                    i,
-                    i,
-                    "",
-                    f"ベンチ 太郎{i}",
-                    "100-0001",
-                    PREFECTURES[i % 47],
-                    "千代田区",
-                    f"千代田{i}",
-                    "",
-                    "",
-                    i % 50 == 0,
-                    True,
-                    i % 200 == 0,
-                )
-                for i in range(1, total + 1)
-            ),  # noqa: E501
-            columns=[
-                "id",
-                "customer_id",
-                "label",
-                "recipient_name",
-                "postal_code",
-                "prefecture",
-                "city",
-                "line1",
-                "line2",
-                "phone",
-                "is_remote_island",
-                "is_default",
-                "is_invalid",
-            ],  # noqa: E501
-        )
-        _copy(
-            PaymentMethod,
-            (
-                (i, i, "card" if i % 10 else "cod", f"pm_{i}", "visa", "4242", 12, 2030, True, True, now)
-                for i in range(1, total + 1)
-            ),  # noqa: E501
-            columns=[
-                "id",
-                "customer_id",
-                "kind",
-                "stripe_payment_method_id",
-                "brand",
-                "last4",
-                "exp_month",
-                "exp_year",
-                "is_default",
-                "is_active",
-                "created_at",
-            ],  # noqa: E501
-        )
-        cycles = [
-            ("month", 1, None),
-            ("month", 2, None),
-            ("week", 2, None),
-            ("day", 30, None),
-            ("month", 1, -1),
-        ]
-        slots = ["", "08-12", "14-16", "18-20"]
-
-        def subscriptions():  # noqa: ANN202
-            for i in range(1, total + 1):
-                unit, interval, dom = cycles[i % len(cycles)]
-                delivery = rng.choice(missed if i % 20 == 0 else on_time)
-                course = courses[i % len(courses)][0]
-                sequence = 1 + i % 6
-                yield (
-                    i, i, course.pk, "active", unit, interval, dom, None, None, delivery, sequence, "[]", sequence,
-                    delivery, calendar.creation_date(delivery, policy.lead_days), None, slots[i % 4], i, i,
-                    sequence - 1, sequence - 1, "[]", "none", 0, None, "", "", "", "", "{}", "", now, now, "", "", "",
-                )  # fmt: skip
-
-        _copy(
-            Subscription,
-            subscriptions(),
-            columns=[
-                "id", "customer_id", "course_id", "status", "cycle_unit", "cycle_interval", "cycle_day_of_month",
-                "cycle_nth_week", "cycle_weekday", "anchor_date", "anchor_sequence", "skipped_sequences",
-                "next_sequence", "next_delivery_date", "next_creation_date", "last_delivery_date",
-                "delivery_time_slot", "shipping_address_id", "payment_method_id", "orders_created", "cycle_count",
-                "needs_attention", "points_reservation", "points_reservation_amount", "paused_until",
-                "cancel_reason", "cancel_note", "suspended_reason", "source", "custom_fields", "remarks",
-                "created_at", "updated_at", "utm_source", "utm_medium", "utm_campaign",
-            ],
-        )  # fmt: skip
-        _copy(
-            SubscriptionItem,
-            (
-                (i, product.pk, 1 + (i + k) % 2)
-                for i in range(1, total + 1)
-                for k, product in enumerate(courses[i % len(courses)][1])
-            ),  # noqa: E501
-            columns=["subscription_id", "product_id", "quantity"],
-        )
+        courses = _build_courses()
+        _copy_customers(total, now)
+        _copy_addresses_and_cards(total, now)
+        _copy_subscriptions(total, courses, now=now, rng=rng, on_time=on_time, missed=missed, policy=policy)
         _resync_sequences([User, Customer, Address, PaymentMethod, Subscription])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def _build_courses() -> list[tuple]:
+    """Five courses of two products each (first delivery ¥980, then the list price less ¥500)."""
+    from catalog.models import Course, CourseItem, CoursePrice, Product
+
+    products = [
+        Product.objects.create(
+            sku=f"B-{i:03d}",
+            name=f"ベンチ商品 {i}",
+            price=3000 + i * 100,
+            tax_rate=8 if i % 3 else 10,
+            stock=10**9,
+        )  # noqa: E501
+        for i in range(20)
+    ]
+    courses = []
+    for i in range(5):
+        course = Course.objects.create(code=f"bench-{i}", name=f"ベンチ定期 {i}")
+        pair = products[i * 2 : i * 2 + 2]
+        for product in pair:
+            CourseItem.objects.create(course=course, product=product, quantity=1)
+            CoursePrice.objects.create(course=course, product=product, from_sequence=1, unit_price=980)
+            CoursePrice.objects.create(
+                course=course, product=product, from_sequence=2, unit_price=product.price - 500
+            )
+        courses.append((course, pair))
+    return courses
+
+
+def _copy_customers(total: int, now) -> None:  # noqa: ANN001
+    """Users and customers (one in a hundred blacklisted), ids 1..total."""
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+
+    User = get_user_model()
+    _copy(
+        User,
+        (
+            (i, "!", False, f"bench{i}", "", "", f"bench{i}@example.com", False, True, now)
+            for i in range(1, total + 1)
+        ),
+        columns=[
+            "id",
+            "password",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+        ],  # noqa: E501
+    )
+    _copy(
+        Customer,
+        (
+            (i, i, f"ベンチ 太郎{i}", "", "", True, i % 100 == 0, "", "", now, "ja")
+            for i in range(1, total + 1)
+        ),
+        columns=[
+            "id",
+            "user_id",
+            "name",
+            "name_kana",
+            "phone",
+            "is_member",
+            "is_blacklisted",
+            "blacklist_reason",
+            "stripe_customer_id",
+            "created_at",
+            "language",
+        ],  # noqa: E501
+    )
+
+
+def _copy_addresses_and_cards(total: int, now) -> None:  # noqa: ANN001
+    """One default address and one default payment method (one in ten cash on delivery) each."""
+    from billing.models import PaymentMethod
+    from customers.models import PREFECTURES, Address
+
+    _copy(
+        Address,
+        (
+            (
+                i,
+                i,
+                "",
+                f"ベンチ 太郎{i}",
+                "100-0001",
+                PREFECTURES[i % 47],
+                "千代田区",
+                f"千代田{i}",
+                "",
+                "",
+                i % 50 == 0,
+                True,
+                i % 200 == 0,
+            )
+            for i in range(1, total + 1)
+        ),  # noqa: E501
+        columns=[
+            "id",
+            "customer_id",
+            "label",
+            "recipient_name",
+            "postal_code",
+            "prefecture",
+            "city",
+            "line1",
+            "line2",
+            "phone",
+            "is_remote_island",
+            "is_default",
+            "is_invalid",
+        ],  # noqa: E501
+    )
+    _copy(
+        PaymentMethod,
+        (
+            (i, i, "card" if i % 10 else "cod", f"pm_{i}", "visa", "4242", 12, 2030, True, True, now)
+            for i in range(1, total + 1)
+        ),  # noqa: E501
+        columns=[
+            "id",
+            "customer_id",
+            "kind",
+            "stripe_payment_method_id",
+            "brand",
+            "last4",
+            "exp_month",
+            "exp_year",
+            "is_default",
+            "is_active",
+            "created_at",
+        ],  # noqa: E501
+    )
+
+
+def _copy_subscriptions(total: int, courses: list[tuple], *, now, rng, on_time, missed, policy) -> None:  # noqa: ANN001
+    """The due subscriptions (varied cycles and slots, one in 20 from a missed night) and their items."""
+    from subscriptions.models import Subscription, SubscriptionItem
+
+    calendar = policy.business_calendar()
+    cycles = [
+        ("month", 1, None),
+        ("month", 2, None),
+        ("week", 2, None),
+        ("day", 30, None),
+        ("month", 1, -1),
+    ]
+    slots = ["", "08-12", "14-16", "18-20"]
+
+    def subscriptions():  # noqa: ANN202
+        for i in range(1, total + 1):
+            unit, interval, dom = cycles[i % len(cycles)]
+            delivery = rng.choice(missed if i % 20 == 0 else on_time)
+            course = courses[i % len(courses)][0]
+            sequence = 1 + i % 6
+            yield (
+                i, i, course.pk, "active", unit, interval, dom, None, None, delivery, sequence, "[]", sequence,
+                delivery, calendar.creation_date(delivery, policy.lead_days), None, slots[i % 4], i, i,
+                sequence - 1, sequence - 1, "[]", "none", 0, None, "", "", "", "", "{}", "", now, now, "", "", "",
+            )  # fmt: skip
+
+    _copy(
+        Subscription,
+        subscriptions(),
+        columns=[
+            "id", "customer_id", "course_id", "status", "cycle_unit", "cycle_interval", "cycle_day_of_month",
+            "cycle_nth_week", "cycle_weekday", "anchor_date", "anchor_sequence", "skipped_sequences",
+            "next_sequence", "next_delivery_date", "next_creation_date", "last_delivery_date",
+            "delivery_time_slot", "shipping_address_id", "payment_method_id", "orders_created", "cycle_count",
+            "needs_attention", "points_reservation", "points_reservation_amount", "paused_until",
+            "cancel_reason", "cancel_note", "suspended_reason", "source", "custom_fields", "remarks",
+            "created_at", "updated_at", "utm_source", "utm_medium", "utm_campaign",
+        ],
+    )  # fmt: skip
+    _copy(
+        SubscriptionItem,
+        (
+            (i, product.pk, 1 + (i + k) % 2)
+            for i in range(1, total + 1)
+            for k, product in enumerate(courses[i % len(courses)][1])
+        ),  # noqa: E501
+        columns=["subscription_id", "product_id", "quantity"],
+    )
 
 
 # ---------------------------------------------------------------- baseline
@@ -372,41 +408,29 @@ def baseline(ids: list[int], run_date: date) -> None:
 # ---------------------------------------------------------------- main
 
 
-def main() -> None:
-    args = _parse()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        sys.exit("bench/nightly.py: set DATABASE_URL to an empty PostgreSQL database")
-    if args.baseline_sample < 2000:
-        sys.exit("bench/nightly.py: --baseline-sample must be at least 2000")
-    _prepare_database(url, args.reset)
-    _setup_django()
+def _run_baseline(sample: int) -> float | None:
+    """The one-at-a-time baseline on the first `sample` ids (no longer due afterwards), per second."""
+    from django.db import connection
 
+    if not sample:
+        return None
+    started = time.monotonic()
+    baseline(list(range(1, sample + 1)), RUN_DATE)
+    baseline_per_second = sample / (time.monotonic() - started)
+    print(f"baseline: {baseline_per_second:,.0f}/s on {sample:,}", file=sys.stderr)
+    # The baseline updated the same 20 product rows 4,000 times; without a vacuum every foreign
+    # key check on them in the measured run walks those dead versions (commits took 0.8 s).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return baseline_per_second
+
+
+def _measure_generation(args: argparse.Namespace):  # noqa: ANN202
+    """The measured set-based run (under cProfile with --profile): its result and wall seconds."""
     from django.db import connection
 
     from scheduler.generation import generate_due
 
-    n, sample = args.subscriptions, 0 if args.no_baseline else args.baseline_sample
-    started = time.monotonic()
-    build(n + sample, RUN_DATE)
-    print(
-        f"built {n + sample:,} subscriptions in {time.monotonic() - started:.1f}s (rss {_rss_mb()} MB)",
-        file=sys.stderr,
-    )
-
-    # The baseline takes the first `sample` ids; they are no longer due afterwards.
-    baseline_per_second = None
-    if sample:
-        started = time.monotonic()
-        baseline(list(range(1, sample + 1)), RUN_DATE)
-        baseline_per_second = sample / (time.monotonic() - started)
-        print(f"baseline: {baseline_per_second:,.0f}/s on {sample:,}", file=sys.stderr)
-        # The baseline updated the same 20 product rows 4,000 times; without a vacuum every foreign
-        # key check on them in the measured run walks those dead versions (commits took 0.8 s).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-
-    rss_before = _rss_mb()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
@@ -435,6 +459,35 @@ def main() -> None:
         f"generation: python cpu {python_cpu:.2f}s, {backend}, wall {seconds:.2f}s (load {load:.1f})",
         file=sys.stderr,
     )
+    return result, seconds
+
+
+def main() -> None:
+    args = _parse()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit("bench/nightly.py: set DATABASE_URL to an empty PostgreSQL database")
+    if args.baseline_sample < 2000:
+        sys.exit("bench/nightly.py: --baseline-sample must be at least 2000")
+    _prepare_database(url, args.reset)
+    _setup_django()
+
+    from django.db import connection
+
+    from scheduler.generation import generate_due
+
+    n, sample = args.subscriptions, 0 if args.no_baseline else args.baseline_sample
+    started = time.monotonic()
+    build(n + sample, RUN_DATE)
+    print(
+        f"built {n + sample:,} subscriptions in {time.monotonic() - started:.1f}s (rss {_rss_mb()} MB)",
+        file=sys.stderr,
+    )
+
+    baseline_per_second = _run_baseline(sample)
+
+    rss_before = _rss_mb()
+    result, seconds = _measure_generation(args)
     rerun = generate_due(run_date=RUN_DATE, batch_size=args.batch_size)
     with connection.cursor() as cursor:
         cursor.execute(

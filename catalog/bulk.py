@@ -8,7 +8,7 @@ other transactions' order lines referencing the products (FOR KEY SHARE) do not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db.models import Case, F, IntegerField, Value, When
 
@@ -21,6 +21,28 @@ class StockShort(Exception):  # noqa: N818 - a condition the caller handles, not
     def __init__(self, product_ids: list[int]) -> None:
         super().__init__(product_ids)
         self.product_ids = product_ids
+
+
+def stock_levels(*, product_ids: Iterable[int]) -> dict[int, int]:
+    """Tracked products' stock ({product id: stock}), read without a lock: what a batch plans with
+    before stock_take checks the counts again under the lock."""
+    product_ids = set(product_ids)
+    if not product_ids:
+        return {}
+    return dict(Product.objects.filter(id__in=product_ids, stock__isnull=False).values_list("id", "stock"))
+
+
+def stock_short_of(stock: Mapping[int, int | None], quantities: Iterable[tuple[int, int]]) -> list[int]:
+    """The products of `quantities` ((product id, quantity) pairs) whose stock is below the quantity.
+
+    `stock` holds the tracked products; one absent or None is not tracked and never short.
+    """
+    short = []
+    for pid, qty in quantities:
+        level = stock.get(pid)
+        if level is not None and level < qty:
+            short.append(pid)
+    return short
 
 
 def _locked_stock(product_ids: Mapping[int, int]) -> list[tuple[int, int | None]]:
@@ -43,7 +65,7 @@ def stock_take(*, quantities: Mapping[int, int]) -> None:
     """
     if not quantities:
         return
-    short = [pid for pid, stock in _locked_stock(quantities) if stock is not None and stock < quantities[pid]]
+    short = stock_short_of(dict(_locked_stock(quantities)), quantities.items())
     if short:
         raise StockShort(short)
     _add(quantities, -1)

@@ -12,14 +12,6 @@ from datetime import date
 from django.utils import dateformat
 from django.utils.translation import gettext
 
-WEEKDAYS_JA = "月火水木金土日"
-
-
-def jp_date(day: date, *, weekday: bool = False) -> str:
-    """Always Japanese (the shop's own records: timeline notes, admin messages)."""
-    text = f"{day.year}年{day.month}月{day.day}日"
-    return f"{text}（{WEEKDAYS_JA[day.weekday()]}）" if weekday else text
-
 
 def format_date(day: date, *, weekday: bool = False) -> str:
     """The date in the active language: 2027年2月28日（日） / Sun, February 28, 2027."""

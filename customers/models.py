@@ -103,8 +103,11 @@ class Customer(models.Model):
     is_blacklisted = models.BooleanField(_("ブラックリスト"), default=False, db_index=True)
     blacklist_reason = models.CharField(_("ブラックリスト理由"), max_length=200, blank=True)
     # The language the customer last used the shop in (the my page sets it from each signed-in
-    # request); their emails and documents are rendered in it.
-    language = models.CharField(_("言語"), max_length=8, choices=LANGUAGE_CHOICES, default="ja")
+    # request); their emails and documents are rendered in it. The database default serves rows
+    # written in bulk outside the ORM (COPY in the benches and imports).
+    language = models.CharField(
+        _("言語"), max_length=8, choices=LANGUAGE_CHOICES, default="ja", db_default="ja"
+    )
     stripe_customer_id = models.CharField(_("Stripe顧客ID"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 

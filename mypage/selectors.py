@@ -24,7 +24,9 @@ from orders.models import Order, OrderLine
 from pricing import selectors as pricing_selectors
 from pricing.pricing import PricedOrder
 from pricing.services.coupons import coupon_refusal_message
+from subscriptions import schedule as subscription_schedule
 from subscriptions import selectors as subscription_selectors
+from subscriptions.actions import ACTION_PERMISSIONS, CUSTOMER_ACTIONS, needs_deadline
 from subscriptions.cycles import delivery_date
 from subscriptions.models import (
     ShopPolicy,
@@ -270,7 +272,10 @@ def next_date_window(
     today = today or subscription_selectors.today_in_shop()
     calendar = policy.business_calendar()
     earliest = calendar.earliest_delivery(
-        today + timedelta(days=policy.change_deadline_days), policy.lead_days
+        subscription_schedule.first_changeable_creation(
+            today, change_deadline_days=policy.change_deadline_days
+        ),
+        policy.lead_days,
     )
     if subscription.last_delivery_date and earliest <= subscription.last_delivery_date:
         earliest = subscription.last_delivery_date + timedelta(days=1)
@@ -278,54 +283,6 @@ def next_date_window(
     if latest < earliest:
         return None
     return DateWindow(earliest=earliest, latest=latest)
-
-
-# Actions a shop may switch off, keyed by the name the pages and the API use.
-ACTION_PERMISSIONS: dict[str, str] = {
-    "skip": "allow_skip",
-    "unskip": "allow_skip",
-    "change-date": "allow_change_date",
-    "change-cycle": "allow_change_cycle",
-    "time-slot": "allow_change_time_slot",
-    "quantities": "allow_change_quantity",
-    "address": "allow_change_address",
-    "payment-method": "allow_change_payment",
-    "points": "allow_points",
-    "coupon-apply": "allow_coupon",
-    "coupon-remove": "allow_coupon",
-    "pause": "allow_pause",
-    "resume": "allow_pause",
-    "cancel": "allow_cancel",
-    "restart": "allow_restart",
-}
-# Actions the services refuse a customer after the change deadline of the next delivery. Changing
-# the card is always allowed (a failed card must be replaceable); cancelling only while active.
-DEADLINE_ACTIONS = frozenset(
-    {
-        "skip",
-        "change-date",
-        "change-cycle",
-        "time-slot",
-        "quantities",
-        "address",
-        "points",
-        "coupon-apply",
-        "coupon-remove",
-        "pause",
-    }
-)
-_STATUS_ACTIONS: dict[str, frozenset[str]] = {
-    SubscriptionStatus.ACTIVE: frozenset(ACTION_PERMISSIONS) - {"resume", "restart"},
-    SubscriptionStatus.PAUSED: frozenset({"resume", "cancel", "address", "payment-method", "points"}),
-    SubscriptionStatus.SUSPENDED: frozenset({"payment-method", "address", "cancel"}),
-    SubscriptionStatus.CANCELLED: frozenset({"restart"}),
-}
-
-
-def _needs_deadline(name: str, subscription: Subscription) -> bool:
-    if name == "cancel":
-        return subscription.status == SubscriptionStatus.ACTIVE
-    return name in DEADLINE_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +312,9 @@ def undoable_skips(
         if subscription.last_delivery_date and delivery <= subscription.last_delivery_date:
             continue
         creation = calendar.creation_date(delivery, policy.lead_days)
-        if today <= creation - timedelta(days=policy.change_deadline_days):
+        if today <= subscription_schedule.change_deadline_for(
+            creation, change_deadline_days=policy.change_deadline_days
+        ):
             found.append(SkippedDelivery(sequence=sequence, delivery_date=delivery))
     return found
 
@@ -381,10 +340,12 @@ def subscription_state(
     can_change = subscription_selectors.can_customer_change(subscription, policy)
     permitted = frozenset(
         name
-        for name in _STATUS_ACTIONS.get(subscription.status, frozenset())
+        for name in CUSTOMER_ACTIONS.get(subscription.status, frozenset())
         if getattr(policy, ACTION_PERMISSIONS[name])
     )
-    allowed = frozenset(name for name in permitted if can_change or not _needs_deadline(name, subscription))
+    allowed = frozenset(
+        name for name in permitted if can_change or not needs_deadline(name, subscription.status)
+    )
     upcoming: list[Any] = []
     if subscription.status == SubscriptionStatus.ACTIVE and subscription.next_delivery_date:
         upcoming = list(subscription_selectors.upcoming_deliveries(subscription, upcoming_count, policy))
@@ -455,7 +416,7 @@ def next_order_prices(
     for subscription in due:
         # The same arguments billing.selectors.subscription_next_order_price passes, from loaded rows.
         address, method = subscription.shipping_address, subscription.payment_method
-        price_sequence = subscription.cycle_count + 1
+        price_sequence = subscription_schedule.delivery_number(subscription.cycle_count)
         priced = book.price_subscription_order(
             subscription=subscription,
             items=[(item.product_id, item.quantity) for item in subscription.items.all()],

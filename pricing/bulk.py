@@ -66,8 +66,9 @@ def _record_redemptions(rows: list[BenefitRow]) -> None:
     )
     # A "next order only" coupon is spent once it has been redeemed: later orders go without it.
     next_only = {cid for cid, coupon in coupons.items() if coupon.applies_to == CouponAppliesTo.NEXT}
-    spent_on = [row[2] for row in rows if row[4] in next_only and row[2] is not None]
-    subscriptions_bulk_drop_coupon(subscription_ids=spent_on, coupon_ids=next_only)
+    subscriptions_bulk_drop_coupon(
+        spent=[(s, k, o) for o, _c, s, _q, k, _p in rows if k in next_only and s is not None]
+    )
 
 
 def _record_point_uses(rows: list[BenefitRow], on: date) -> None:

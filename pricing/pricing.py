@@ -16,7 +16,7 @@ Order of operations (each step is on tax-inclusive yen):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from core.money import Rounding, allocate, percent_of
@@ -90,7 +90,13 @@ class CouponTerms:
     refusal: str | None = None
 
     def covers(self, sequence: int) -> bool:
-        return self.applies_to != APPLIES_SEQUENCES or sequence in self.sequences
+        return coupon_covers(applies_to=self.applies_to, sequences=self.sequences, delivery_number=sequence)
+
+
+def coupon_covers(*, applies_to: str, sequences: Collection[int], delivery_number: int) -> bool:
+    """Whether a coupon applies to the order priced as `delivery_number` (定期回数): one for listed
+    deliveries only to those, the others to any (a next-only coupon is then spent by that order)."""
+    return applies_to != APPLIES_SEQUENCES or delivery_number in sequences
 
 
 @dataclass(frozen=True, slots=True)

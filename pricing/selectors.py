@@ -30,6 +30,7 @@ from catalog.models import (
 )
 from customers.models import Customer
 from subscriptions.models import SubscriptionItem
+from subscriptions.schedule import delivery_number
 
 from .models import (
     BillingPolicy,
@@ -37,7 +38,6 @@ from .models import (
     Coupon,
     CouponRedemption,
     PointAccount,
-    PointEntry,
     PrefectureShippingFee,
 )
 from .pricing import BulkDiscountRule, CouponTerms, PricedOrder, ProductPrices, ShippingTerms, price_order
@@ -92,13 +92,6 @@ def points_balance(customer: Customer | int) -> int:
         .first()
     )
     return row or 0
-
-
-def points_history(customer: Customer | int, *, limit: int = 50) -> list[PointEntry]:
-    """The customer's latest ledger entries, newest first (my page and admin)."""
-    return list(
-        PointEntry.objects.filter(customer_id=getattr(customer, "pk", customer)).order_by("-id")[:limit]
-    )
 
 
 @dataclass(slots=True)
@@ -478,7 +471,7 @@ def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # 
     return book.price_subscription_order(
         subscription=subscription,
         items=list(subscription.items.values_list("product_id", "quantity")),
-        price_sequence=subscription.cycle_count + 1,
+        price_sequence=delivery_number(subscription.cycle_count),
         payment_kind=method.kind if method else "",
         address_prefecture=address.prefecture if address else "",
         remote_island=bool(address and address.is_remote_island),

@@ -33,6 +33,7 @@ from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus, TimeSlot
+from subscriptions.selectors import change_deadline
 from subscriptions.services import subscription_resume
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
         key = keys[subscription.pk]
         if key in already:
             continue
-        deadline = subscription.next_creation_date - timedelta(days=policy.change_deadline_days)
+        deadline = change_deadline(subscription, policy)
         notice = send(
             key=key,
             kind="reminder",

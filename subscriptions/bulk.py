@@ -11,12 +11,14 @@ import json
 from datetime import date, datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from core.copy import NULL, copy_field, copy_text
 
-from .models import Subscription, SubscriptionEvent
-from .schedule import NextDelivery
+from .models import ActorKind, Subscription, SubscriptionEvent
+from .schedule import NextDelivery, delivery_number
 
+COUPON_CHANGED = "coupon_changed"  # services._common.EventKind.COUPON_CHANGED, the kind the services write
 EVENT_COLUMNS = ("subscription_id", "created_at", "actor_kind", "actor_id", "kind", "before", "after", "note")
 
 
@@ -72,7 +74,7 @@ def schedule_after_order(
     """The schedule once an order for `delivered_on` is created: one more order, one more 定期回数."""
     return (
         row.id, next.sequence, next.delivery_date, next.creation_date, delivered_on,
-        row.orders_created + 1, row.cycle_count + 1, anchor_date, anchor_sequence, row.skipped_sequences,
+        row.orders_created + 1, delivery_number(row.cycle_count), anchor_date, anchor_sequence, row.skipped_sequences,
         needs_attention,
     )  # fmt: skip
 
@@ -142,7 +144,65 @@ def schedules_bulk_advance(*, updates: list[tuple], now: datetime, copy: bool) -
     Subscription.objects.bulk_update(objs, [*_UPDATE_FIELDS, "updated_at"], batch_size=500)
 
 
-def subscriptions_bulk_drop_coupon(*, subscription_ids: list[int], coupon_ids: set[int]) -> None:
-    """A "next order only" coupon is spent once redeemed: these subscriptions' next orders go without it."""
-    if subscription_ids:
-        Subscription.objects.filter(pk__in=subscription_ids, coupon_id__in=coupon_ids).update(coupon=None)
+_DROP_COUPON_SQL = """
+WITH spent AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS v(id integer, coupon_id integer, order_id integer)),
+dropped AS (
+    UPDATE subscriptions_subscription s SET coupon_id = NULL, updated_at = %s FROM spent
+    WHERE s.id = spent.id AND s.coupon_id = spent.coupon_id RETURNING s.id, spent.coupon_id, spent.order_id
+)
+INSERT INTO subscriptions_subscriptionevent (subscription_id, created_at, actor_kind, actor_id, kind, before, after, note)
+SELECT id, %s, %s, NULL, %s, jsonb_build_object('coupon_id', coupon_id),
+       jsonb_build_object('coupon_id', NULL, 'order_id', order_id), '' FROM dropped
+"""
+
+
+def subscriptions_bulk_drop_coupon(*, spent: list[tuple[int, int, int]]) -> None:
+    """A "next order only" coupon is spent once redeemed: these subscriptions' next orders go without it.
+
+    `spent` holds (subscription id, coupon id, order id): each subscription still carrying that
+    coupon loses it, with a coupon_changed timeline event by the system naming the order that used
+    it. One statement on PostgreSQL (the nightly run calls this per batch).
+    """
+    if not spent:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        payload = json.dumps([{"id": s, "coupon_id": c, "order_id": o} for s, c, o in spent])
+        with connection.cursor() as cursor:
+            cursor.execute(_DROP_COUPON_SQL, [payload, now, now, ActorKind.SYSTEM.value, COUPON_CHANGED])
+        return
+    carried = dict(
+        Subscription.objects.filter(pk__in=[s for s, _c, _o in spent]).values_list("pk", "coupon_id")
+    )
+    dropped = [(s, c, o) for s, c, o in spent if carried.get(s) == c]
+    if not dropped:
+        return
+    Subscription.objects.filter(pk__in=[s for s, _c, _o in dropped]).update(coupon=None, updated_at=now)
+    SubscriptionEvent.objects.bulk_create(
+        SubscriptionEvent(
+            subscription_id=s,
+            actor_kind=ActorKind.SYSTEM,
+            kind=COUPON_CHANGED,
+            before={"coupon_id": c},
+            after={"coupon_id": None, "order_id": o},
+        )
+        for s, c, o in dropped
+    )
+
+
+def subscription_restore_coupon(*, subscription_id: int, coupon_id: int, order_id: int) -> bool:
+    """A cancelled order gives its spent next-only coupon back to the subscription, unless another
+    coupon replaced it meanwhile; with a coupon_changed timeline event by the system naming the order.
+    Returns whether the coupon went back."""
+    restored = Subscription.objects.filter(pk=subscription_id, coupon__isnull=True).update(
+        coupon_id=coupon_id, updated_at=timezone.now()
+    )
+    if restored:
+        SubscriptionEvent.objects.create(
+            subscription_id=subscription_id,
+            actor_kind=ActorKind.SYSTEM,
+            kind=COUPON_CHANGED,
+            before={"coupon_id": None},
+            after={"coupon_id": coupon_id, "order_id": order_id},
+        )
+    return bool(restored)

@@ -8,7 +8,6 @@ clamped to a short month never drags later dates with it (31 -> Feb 28 -> Mar 31
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -171,15 +170,3 @@ def _estimate_steps(cycle: Cycle, anchor_date: date, earliest: date) -> int:
         return months // cycle.interval
     days_per_step = cycle.interval * (7 if cycle.unit == "week" else 1)
     return (earliest - anchor_date).days // days_per_step
-
-
-def next_unskipped(
-    cycle: Cycle, *, anchor_date: date, anchor_sequence: int, from_sequence: int, skipped: Collection[int]
-) -> tuple[int, date]:
-    """The smallest sequence >= `from_sequence` that is not skipped, with its delivery date."""
-    sequence = from_sequence
-    while sequence in skipped:  # terminates: `skipped` is finite
-        sequence += 1
-    return sequence, delivery_date(
-        cycle, anchor_date=anchor_date, anchor_sequence=anchor_sequence, sequence=sequence
-    )

@@ -13,6 +13,7 @@ from catalog.models import Course, CourseCycle
 from .cycles import Cycle
 from .models import ShopPolicy, Subscription
 from .preview import PreviewRow, preview_schedule
+from .schedule import change_deadline_for
 
 
 def today_in_shop() -> date:
@@ -24,7 +25,9 @@ def change_deadline(subscription: Subscription, policy: ShopPolicy) -> date | No
     """The last day a customer may change the next delivery (inclusive); None without a next date."""
     if subscription.next_creation_date is None:
         return None
-    return subscription.next_creation_date - timedelta(days=policy.change_deadline_days)
+    return change_deadline_for(
+        subscription.next_creation_date, change_deadline_days=policy.change_deadline_days
+    )
 
 
 def can_customer_change(subscription: Subscription, policy: ShopPolicy, today: date | None = None) -> bool:

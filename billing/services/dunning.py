@@ -66,7 +66,7 @@ def _notify(order: Order, notice: str, key_suffix: str, **context: object) -> No
     )
 
 
-def payment_attention_set(order: Order, reason: str, *, add: bool) -> None:
+def payment_attention_set(*, order: Order, reason: str, add: bool) -> None:
     if order.subscription_id is None:
         return
     if add:
@@ -104,7 +104,7 @@ def dunning_on_failure(*, order: Order, attempt: PaymentAttempt, today: date) ->
     case.next_retry_on = step.retry_on
     case.save()
     order_hold_for_payment(order=order, reason=AttentionReason.PAYMENT_FAILED, note=attempt.idempotency_key)
-    payment_attention_set(order, AttentionReason.PAYMENT_FAILED, add=True)
+    payment_attention_set(order=order, reason=AttentionReason.PAYMENT_FAILED, add=True)
     if case.failures == 1 and PaymentPolicy.current().email_on_first_failure and not step.exhausted:
         _notify(order, "payment_failed", "first", retry_on=step.retry_on, hard=case.hard_decline)
     if step.warn and step.retry_on:
@@ -151,7 +151,7 @@ def dunning_on_action_required(*, order: Order, attempt: PaymentAttempt, today: 
     order_hold_for_payment(
         order=order, reason=AttentionReason.NEEDS_AUTHENTICATION, note=attempt.idempotency_key
     )
-    payment_attention_set(order, AttentionReason.NEEDS_AUTHENTICATION, add=True)
+    payment_attention_set(order=order, reason=AttentionReason.NEEDS_AUTHENTICATION, add=True)
     _notify(
         order,
         "payment_action_required",
@@ -193,9 +193,9 @@ def dunning_on_success(*, order: Order) -> None:
     ).values_list("reason", flat=True)
     reasons = set(still_open)
     if DunningReason.CARD_FAILED not in reasons:
-        payment_attention_set(order, AttentionReason.PAYMENT_FAILED, add=False)
+        payment_attention_set(order=order, reason=AttentionReason.PAYMENT_FAILED, add=False)
     if DunningReason.REQUIRES_ACTION not in reasons:
-        payment_attention_set(order, AttentionReason.NEEDS_AUTHENTICATION, add=False)
+        payment_attention_set(order=order, reason=AttentionReason.NEEDS_AUTHENTICATION, add=False)
 
 
 def dunning_close(*, order: Order) -> None:

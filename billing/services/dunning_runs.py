@@ -110,8 +110,8 @@ def _switch_to_offline(order: Order, kind: str) -> None:
     payment_set_status(order=order, target=P.AWAITING_OFFLINE, note=f"switched to {kind}")
     dunning_close(order=order)
     order_release_payment_hold(order=order, note="お支払い方法の変更")
-    payment_attention_set(order, AttentionReason.PAYMENT_FAILED, add=False)
-    payment_attention_set(order, AttentionReason.NEEDS_AUTHENTICATION, add=False)
+    payment_attention_set(order=order, reason=AttentionReason.PAYMENT_FAILED, add=False)
+    payment_attention_set(order=order, reason=AttentionReason.NEEDS_AUTHENTICATION, add=False)
     if kind == PaymentKind.COD and order.cod_fee == 0:
         # The order was priced for a card: the shop decides whether to add the COD fee (代引手数料).
         OrderEvent.objects.create(
@@ -123,7 +123,7 @@ def _switch_to_offline(order: Order, kind: str) -> None:
 def _abandon_authentication(order: Order) -> None:
     """A pending 3-D Secure attempt on the old card is cancelled before charging the new one."""
     for attempt in order.payment_attempts.filter(status=PaymentAttemptStatus.REQUIRES_ACTION):
-        payment_void_quietly(attempt.gateway_payment_intent_id)
+        payment_void_quietly(payment_intent_id=attempt.gateway_payment_intent_id)
         attempt.status = PaymentAttemptStatus.CANCELED
         attempt.error_code = "replaced_by_new_card"
         attempt.save(update_fields=["status", "error_code", "updated_at"])

@@ -323,7 +323,7 @@ def payment_attempt_record(
             to_void = list(older.values_list("gateway_payment_intent_id", flat=True))
             older.update(status=A.CANCELED, error_code="authorization_replaced", updated_at=timezone.now())
     for pi in to_void:
-        payment_void_quietly(pi)
+        payment_void_quietly(payment_intent_id=pi)
     return attempt
 
 
@@ -363,7 +363,7 @@ def _apply_to_order(order: Order, attempt: PaymentAttempt, today: date) -> None:
         dunning.dunning_on_action_required(order=order, attempt=attempt, today=today)
 
 
-def payment_void_quietly(payment_intent_id: str) -> None:
+def payment_void_quietly(*, payment_intent_id: str) -> None:
     if not payment_intent_id:
         return
     try:
@@ -527,7 +527,7 @@ def payment_cancel_order(*, order_id: int) -> str:
         with transaction.atomic():
             order = _locked_order(order_id)
             for attempt in order.payment_attempts.filter(status__in=(A.AUTHORIZED, A.REQUIRES_ACTION)):
-                payment_void_quietly(attempt.gateway_payment_intent_id)
+                payment_void_quietly(payment_intent_id=attempt.gateway_payment_intent_id)
                 attempt.status = A.CANCELED
                 attempt.save(update_fields=["status", "updated_at"])
             if order.payment_status not in SETTLED or order.payment_status == P.AUTHORIZED:

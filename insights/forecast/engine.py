@@ -24,6 +24,7 @@ from django.db.models import Count
 from catalog.models import Course, Product
 from orders.models import Order, OrderStatus
 from subscriptions.models import ShopPolicy
+from subscriptions.schedule import delivery_number
 from subscriptions.selectors import today_in_shop
 
 from ..models import PlanningSettings
@@ -210,7 +211,7 @@ def _detailed(counts: Counts, player: SchedulePlayer, totals: _Totals, start: da
         )  # fmt: skip
         priced = totals.catalogs.on(night).price(
             items=profile.items, course_id=profile.course_id, group_id=profile.group_id,
-            sequence=profile.cycle_count + p.index + 1, payment_kind=profile.payment_kind,
+            sequence=delivery_number(profile.cycle_count, ahead=p.index), payment_kind=profile.payment_kind,
             prefecture=profile.prefecture, remote_island=profile.remote_island,
             coupon=ledger.coupon(coupon_of[sub_id], d.customer_id, night), points_requested=points,
         )  # fmt: skip

@@ -6,7 +6,7 @@ Nothing here re-implements a date rule. Each step calls what the nightly run cal
 - a due row's delivery that can no longer be met moves to `calendar.earliest_delivery` and
   re-anchors there, exactly as scheduler.generation.plan does for a missed night;
 - the next delivery after each order comes from the run's own `ScheduleMemo.next_delivery`
-  (subscriptions.schedule.compute_next, remembered).
+  (subscriptions/schedule.py: compute_next, remembered).
 Shared rules (the order of these steps, not their maths), kept in step with scheduler/: one order
 per subscription per night (a row still due after tonight's order waits for the next night), the
 resume stage runs before generation, and every forecast night is a night whose run has not started
@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from scheduler.generation.plan import ScheduleMemo
 from subscriptions.calendar import BusinessCalendar
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.schedule import ScheduleMemo
 from subscriptions.services.dates import move_to_first_reachable
 
 from .sources import Shape

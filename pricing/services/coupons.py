@@ -12,10 +12,13 @@ from django.utils.translation import pgettext
 from core.errors import DomainError, NotFound
 from core.formats import format_date
 from subscriptions.actors import Actor
+from subscriptions.bulk import subscription_restore_coupon
 from subscriptions.models import Subscription
+from subscriptions.schedule import delivery_number
 from subscriptions.services import subscription_set_coupon
 
 from ..models import Coupon, CouponAppliesTo, CouponRedemption
+from ..pricing import coupon_covers
 from ..selectors import shop_date, subscription_next_order_price
 
 
@@ -81,10 +84,9 @@ def coupon_check_for_subscription(*, coupon: Coupon, subscription: Subscription)
         raise _refuse("coupon_used_up", coupon)
     if coupon.max_uses_per_customer is not None and counts["mine"] >= coupon.max_uses_per_customer:
         raise _refuse("coupon_limit_reached", coupon)
-    next_sequence = subscription.cycle_count + 1
-    if coupon.applies_to == CouponAppliesTo.SEQUENCES and next_sequence not in {
-        int(s) for s in coupon.sequences
-    }:
+    next_sequence = delivery_number(subscription.cycle_count)
+    sequences = {int(s) for s in coupon.sequences or ()}
+    if not coupon_covers(applies_to=coupon.applies_to, sequences=sequences, delivery_number=next_sequence):
         raise _refuse("coupon_not_applicable", coupon, next_sequence=next_sequence)
     if coupon.min_subtotal:
         preview = subscription_next_order_price(subscription=subscription, on=shop_date(now))
@@ -132,7 +134,7 @@ def coupon_release_for_order(*, order_id: int) -> bool:
         Coupon.objects.select_for_update().filter(pk=redemption.coupon_id).first()
         redemption.delete()
         if redemption.coupon.applies_to == CouponAppliesTo.NEXT and redemption.subscription_id:
-            Subscription.objects.filter(pk=redemption.subscription_id, coupon__isnull=True).update(
-                coupon_id=redemption.coupon_id
+            subscription_restore_coupon(
+                subscription_id=redemption.subscription_id, coupon_id=redemption.coupon_id, order_id=order_id
             )
         return True

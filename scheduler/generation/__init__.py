@@ -29,14 +29,15 @@ from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.bulk import stock_levels
 from customers.models import Customer
 from notifications.services import notification_send
 from pricing.bulk import benefits_bulk_record
 from pricing.selectors import PricingBook, PricingCatalog
 from subscriptions.models import ShopPolicy
+from subscriptions.schedule import ScheduleMemo
 
-from .plan import BatchPlan, PlanContext, PlannedSkip, ScheduleMemo, plan_batch
+from .plan import BatchPlan, PlanContext, PlannedSkip, plan_batch
 from .rows import DueRow, claim_batch, due_queryset, existing_orders
 from .writers import StockChanged, write_batch
 
@@ -196,10 +197,7 @@ def _batch_settings() -> None:
 def _read_stock(rows: list[DueRow]) -> dict[int, int]:
     """Tracked stock of the batch's products, read without a lock: the rows are locked (and the
     counts checked again) only when the stock is taken, just before commit (writers._take_stock)."""
-    product_ids = {pid for row in rows for pid, _qty in row.items}
-    if not product_ids:
-        return {}
-    return dict(Product.objects.filter(id__in=product_ids, stock__isnull=False).values_list("id", "stock"))
+    return stock_levels(product_ids={pid for row in rows for pid, _qty in row.items})
 
 
 def _notify_skip(skip: PlannedSkip) -> None:

@@ -10,71 +10,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
+from catalog.bulk import stock_short_of
 from pricing.pricing import PricedOrder
-from subscriptions.calendar import BusinessCalendar
-from subscriptions.cycles import Cycle, delivery_date
 from subscriptions.models import AttentionReason, StockShortfallPolicy
-from subscriptions.schedule import NextDelivery
+from subscriptions.schedule import NextDelivery, ScheduleMemo, delivery_number
 
 from .rows import DueRow
 
 logger = logging.getLogger(__name__)
-
-
-class ScheduleMemo:
-    """compute_next (subscriptions.schedule) with its two costly parts remembered for the run.
-
-    Rows share few distinct (cycle, anchor) pairs and fewer distinct delivery dates, so the dateutil
-    month maths and the holiday-aware calendar walk are done once per distinct input, not per row.
-    """
-
-    def __init__(self, calendar: BusinessCalendar, lead_days: int) -> None:
-        self.calendar = calendar
-        self.lead_days = lead_days
-        self._cycles: dict[tuple, Cycle] = {}
-        self._deliveries: dict[tuple, date] = {}
-        self._creations: dict[date, date] = {}
-
-    def cycle(self, row: DueRow) -> Cycle:
-        key = (
-            row.cycle_unit,
-            row.cycle_interval,
-            row.cycle_day_of_month,
-            row.cycle_nth_week,
-            row.cycle_weekday,
-        )
-        cycle = self._cycles.get(key)
-        if cycle is None:
-            cycle = self._cycles[key] = Cycle(*key)
-        return cycle
-
-    def creation_date(self, delivery: date) -> date:
-        creation = self._creations.get(delivery)
-        if creation is None:
-            creation = self._creations[delivery] = self.calendar.creation_date(delivery, self.lead_days)
-        return creation
-
-    def next_delivery(
-        self,
-        row: DueRow,
-        *,
-        anchor_date: date,
-        anchor_sequence: int,
-        from_sequence: int,
-        skipped: frozenset[int],
-    ) -> NextDelivery:
-        """Same answer as schedule.compute_next for this row and anchor."""
-        sequence = max(from_sequence, anchor_sequence)
-        while sequence in skipped:
-            sequence += 1
-        cycle = self.cycle(row)
-        key = (cycle, anchor_date, sequence - anchor_sequence)
-        delivery = self._deliveries.get(key)
-        if delivery is None:
-            delivery = self._deliveries[key] = delivery_date(
-                cycle, anchor_date=anchor_date, anchor_sequence=anchor_sequence, sequence=sequence
-            )
-        return NextDelivery(sequence, delivery, self.creation_date(delivery))
 
 
 @dataclass(slots=True)
@@ -189,29 +132,19 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             row, anchor_date=anchor_date, anchor_sequence=anchor_sequence, from_sequence=sequence + 1,
             skipped=frozenset(skipped_list),
         )  # fmt: skip
-        short = [pid for pid, qty in row.items if pid in ctx.stock and ctx.stock[pid] < qty]
+        short = stock_short_of(ctx.stock, row.items)
         plan.skips.append(
             PlannedSkip(row, sequence, delivery, nxt, skipped_list, short, anchor_date, anchor_sequence)
         )
         return
 
-    reasons = set(row.needs_attention)
-    if row.customer_is_blacklisted:
-        reasons.add(AttentionReason.BLACKLISTED.value)
-    if row.shipping_address_id is None or row.address_is_invalid:
-        reasons.add(AttentionReason.BAD_ADDRESS.value)
-    attention = list(row.needs_attention)
-    if taken is None:
-        reasons.add(AttentionReason.STOCK_SHORT.value)
-        if AttentionReason.STOCK_SHORT.value not in attention:
-            attention.append(AttentionReason.STOCK_SHORT.value)
-
+    reasons, attention = _hold_reasons(row, stock_short=taken is None)
     priced = ctx.book.price_subscription_order(
         subscription=row,
         items=row.items,
         # 定期回数 after this order: prices and coupons key on it, so an order given back by a
         # cancellation is priced again as that same count (see DESIGN "Counters").
-        price_sequence=row.cycle_count + 1,
+        price_sequence=delivery_number(row.cycle_count),
         payment_kind=row.payment_kind or "",
         address_prefecture=row.ship_prefecture or "",
         remote_island=bool(row.ship_remote_island),
@@ -229,7 +162,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             sequence=sequence,
             delivery_date=delivery,
             moved_from=moved_from,
-            hold_reasons=sorted(reasons),
+            hold_reasons=reasons,
             priced=priced,
             takes_stock=taken is not None,
             next=nxt,
@@ -245,6 +178,21 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
 
 
+def _hold_reasons(row: DueRow, *, stock_short: bool) -> tuple[list[str], list[str]]:
+    """Why the order is created on hold (sorted), and the subscription's needs-attention list after it."""
+    reasons = set(row.needs_attention)
+    if row.customer_is_blacklisted:
+        reasons.add(AttentionReason.BLACKLISTED.value)
+    if row.shipping_address_id is None or row.address_is_invalid:
+        reasons.add(AttentionReason.BAD_ADDRESS.value)
+    attention = list(row.needs_attention)
+    if stock_short:
+        reasons.add(AttentionReason.STOCK_SHORT.value)
+        if AttentionReason.STOCK_SHORT.value not in attention:
+            attention.append(AttentionReason.STOCK_SHORT.value)
+    return sorted(reasons), attention
+
+
 def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tuple[int, int]] | None:
     """The tracked items' quantities to take from `stock`, or None when any one is short.
 
@@ -252,6 +200,6 @@ def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tup
     claim order, so within a batch the earlier subscription gets the stock.
     """
     tracked = [(pid, qty) for pid, qty in items if pid in stock]
-    if any(stock[pid] < qty for pid, qty in tracked):
+    if stock_short_of(stock, tracked):
         return None
     return tracked

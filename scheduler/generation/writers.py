@@ -25,6 +25,7 @@ from subscriptions.bulk import (
     timeline_bulk_write,
 )
 from subscriptions.models import ActorKind
+from subscriptions.schedule import delivery_number
 
 from .plan import BatchPlan, PlannedAdvance, PlannedOrder, PlannedSkip
 
@@ -121,7 +122,7 @@ def _order_event(p: PlannedOrder, now: datetime) -> tuple:
     after = (
         f'{{"order_id": {p.order_id}, "sequence": {p.sequence}, "delivery_date": "{delivery}", '
         f'"next_sequence": {p.next.sequence}, "next_delivery_date": "{next_delivery}", '
-        f'"cycle_count": {p.row.cycle_count + 1}'
+        f'"cycle_count": {delivery_number(p.row.cycle_count)}'
     )
     if p.hold_reasons:
         after += f', "hold_reasons": {json.dumps(p.hold_reasons)}'

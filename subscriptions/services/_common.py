@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, DomainError, Forbidden, NotFound
 from core.formats import format_short_date
 
+from ..actions import customer_may
 from ..actors import Actor
 from ..models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionStatus
 from ..schedule import compute_next
@@ -63,11 +64,6 @@ class EventKind(StrEnum):
     CYCLE_GIVEN_BACK = "cycle_given_back"
 
 
-def jp_date(day: date) -> str:
-    """Month and day for a refusal, in the language of the request (2月28日 / Feb 28)."""
-    return format_short_date(day)
-
-
 def json_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -109,6 +105,17 @@ def require_status(subscription: Subscription, allowed: Iterable[str]) -> None:
         )
 
 
+def require_customer_action(subscription: Subscription, actor: Actor, action: str) -> None:
+    """Customers may take `action` only where the status offers it (actions.CUSTOMER_ACTIONS, the
+    table the my page shows); staff and the system only need the service's own status check."""
+    if actor.is_customer and not customer_may(action, subscription.status):
+        raise Conflict(
+            "invalid_status",
+            _("現在の状態（%(status)s）ではこの操作はできません。")
+            % {"status": subscription.get_status_display()},
+        )
+
+
 def require_permission(actor: Actor, policy: ShopPolicy, flag: str | None) -> None:
     """Customers need the shop's my-page permission `flag`; None means customers may never do it."""
     if not actor.is_customer:
@@ -130,7 +137,10 @@ def require_before_deadline(
         raise DomainError(
             "deadline_passed",
             _("次回（%(delivery)sお届け）の変更締切（%(deadline)s）を過ぎています。")
-            % {"delivery": jp_date(subscription.next_delivery_date), "deadline": jp_date(deadline)},
+            % {
+                "delivery": format_short_date(subscription.next_delivery_date),
+                "deadline": format_short_date(deadline),
+            },
         )
 
 

@@ -14,20 +14,22 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Course, Product
 from core.errors import DomainError, NotFound
+from core.formats import format_short_date
 
 from ..actors import Actor
 from ..cycles import Cycle, CycleError, delivery_date, first_sequence_on_or_after
 from ..models import CycleChangeMode, ShopPolicy, Subscription, SubscriptionItem, SubscriptionStatus, TimeSlot
+from ..schedule import change_deadline_for
 from ..selectors import course_allows_cycle, first_creation_date, today_in_shop
 from ._common import (
     NEXT_FIELDS,
     OPEN_STATUSES,
     SCHEDULE_FIELDS,
     EventKind,
-    jp_date,
     lock_subscription,
     recompute_next,
     require_before_deadline,
+    require_customer_action,
     require_permission,
     require_status,
     save_with_event,
@@ -135,7 +137,7 @@ def subscription_create(
     if actor.is_customer and _creation_date(policy, first_delivery_date) < today_in_shop():
         raise DomainError(
             "date_unreachable",
-            _("%(date)sのお届けには間に合いません。") % {"date": jp_date(first_delivery_date)},
+            _("%(date)sのお届けには間に合いません。") % {"date": format_short_date(first_delivery_date)},
             field="first_delivery_date",
         )
     if items is None:
@@ -221,14 +223,12 @@ def subscription_unskip(*, subscription_id: int, sequence: int, actor: Actor) ->
             subscription.last_delivery_date and delivery <= subscription.last_delivery_date
         ):
             raise too_late
-        if actor.is_customer and today > creation - timedelta(days=policy.change_deadline_days):
+        deadline = change_deadline_for(creation, change_deadline_days=policy.change_deadline_days)
+        if actor.is_customer and today > deadline:
             raise DomainError(
                 "deadline_passed",
                 _("%(delivery)sお届け分の変更締切（%(deadline)s）を過ぎています。")
-                % {
-                    "delivery": jp_date(delivery),
-                    "deadline": jp_date(creation - timedelta(days=policy.change_deadline_days)),
-                },
+                % {"delivery": format_short_date(delivery), "deadline": format_short_date(deadline)},
             )
         before = snapshot(subscription, SCHEDULE_FIELDS)
         subscription.skipped_sequences = sorted(subscription.skipped - {sequence})
@@ -272,7 +272,7 @@ def _check_new_date(
 ) -> None:
     unreachable = DomainError(
         "date_unreachable",
-        _("%(date)sのお届けには間に合いません。") % {"date": jp_date(new_date)},
+        _("%(date)sのお届けには間に合いません。") % {"date": format_short_date(new_date)},
         field="new_date",
     )
     creation = _creation_date(policy, new_date)
@@ -282,19 +282,19 @@ def _check_new_date(
         raise DomainError(
             "date_before_last_delivery",
             _("前回のお届け日（%(date)s）より後の日付をお選びください。")
-            % {"date": jp_date(subscription.last_delivery_date)},
+            % {"date": format_short_date(subscription.last_delivery_date)},
             field="new_date",
         )
     if not actor.is_customer:
         return
     # A customer must still be able to change the new date too, and may only move so far.
-    if today > creation - timedelta(days=policy.change_deadline_days):
+    if today > change_deadline_for(creation, change_deadline_days=policy.change_deadline_days):
         raise unreachable
     limit = subscription.next_delivery_date + timedelta(days=policy.date_change_max_days)
     if new_date > limit:
         raise DomainError(
             "date_too_far",
-            _("お届け日は%(limit)sまでの日付をお選びください。") % {"limit": jp_date(limit)},
+            _("お届け日は%(limit)sまでの日付をお選びください。") % {"limit": format_short_date(limit)},
             field="new_date",
         )
 
@@ -311,6 +311,7 @@ def subscription_change_cycle(*, subscription_id: int, cycle: Cycle, actor: Acto
     with transaction.atomic():
         subscription = lock_subscription(subscription_id, actor)
         require_status(subscription, OPEN_STATUSES)
+        require_customer_action(subscription, actor, "change-cycle")
         require_permission(actor, policy, "allow_change_cycle")
         if actor.is_customer and not course_allows_cycle(subscription.course, cycle):
             raise DomainError(

@@ -9,6 +9,7 @@ from catalog.models import Product
 from core.errors import DomainError, NotFound
 from customers.models import Address
 
+from ..actions import ACTION_PERMISSIONS
 from ..actors import Actor
 from ..models import PointsReservation, ShopPolicy, Subscription, SubscriptionItem, TimeSlot
 from ..selectors import today_in_shop
@@ -17,6 +18,7 @@ from ._common import (
     EventKind,
     lock_subscription,
     require_before_deadline,
+    require_customer_action,
     require_permission,
     require_status,
     save_with_event,
@@ -28,12 +30,13 @@ MAX_QUANTITY = 99
 
 
 def _locked_for_change(
-    subscription_id: int, actor: Actor, flag: str, *, deadline: bool = True
+    subscription_id: int, actor: Actor, action: str, *, deadline: bool = True
 ) -> Subscription:
     policy = ShopPolicy.current()
     subscription = lock_subscription(subscription_id, actor)
     require_status(subscription, OPEN_STATUSES)
-    require_permission(actor, policy, flag)
+    require_customer_action(subscription, actor, action)
+    require_permission(actor, policy, ACTION_PERMISSIONS[action])
     if deadline:
         require_before_deadline(subscription, actor, policy, today_in_shop())
     return subscription
@@ -43,7 +46,7 @@ def subscription_change_time_slot(*, subscription_id: int, time_slot: str, actor
     if time_slot not in TimeSlot.values:
         raise DomainError("invalid_time_slot", _("お届け時間帯が正しくありません。"), field="time_slot")
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_change_time_slot")
+        subscription = _locked_for_change(subscription_id, actor, "time-slot")
         before = snapshot(subscription, ["delivery_time_slot"])
         subscription.delivery_time_slot = time_slot
         return save_with_event(
@@ -70,7 +73,7 @@ def subscription_change_items(
                 field="quantities",
             )
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_change_quantity")
+        subscription = _locked_for_change(subscription_id, actor, "quantities")
         current = {item.product_id: item for item in subscription.items.all()}
         before = {str(pid): item.quantity for pid, item in sorted(current.items())}
         new_ids = {pid for pid, qty in quantities.items() if qty > 0 and pid not in current}
@@ -126,7 +129,7 @@ def _apply_items(
 
 def subscription_change_address(*, subscription_id: int, address_id: int, actor: Actor) -> Subscription:
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_change_address")
+        subscription = _locked_for_change(subscription_id, actor, "address")
         address = Address.objects.filter(pk=address_id, customer_id=subscription.customer_id).first()
         if address is None:  # another customer's address is simply not there
             raise NotFound("address_not_found", _("お届け先が見つかりません。"), field="address_id")
@@ -149,7 +152,7 @@ def subscription_change_payment_method(
     """Choose another of the customer's active payment methods (no deadline: a failed card must be
     replaceable at any time; billing clears the payment_failed attention and retries)."""
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_change_payment", deadline=False)
+        subscription = _locked_for_change(subscription_id, actor, "payment-method", deadline=False)
         # Through the relation, not an import: billing sits above subscriptions in the layering.
         method = subscription.customer.payment_methods.filter(pk=payment_method_id, is_active=True).first()
         if method is None:
@@ -186,7 +189,7 @@ def subscription_set_points_reservation(
             field="amount",
         )
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_points")
+        subscription = _locked_for_change(subscription_id, actor, "points")
         before = snapshot(subscription, ["points_reservation", "points_reservation_amount"])
         subscription.points_reservation = mode
         subscription.points_reservation_amount = amount if mode == PointsReservation.AMOUNT else 0
@@ -202,7 +205,9 @@ def subscription_set_points_reservation(
 def subscription_set_coupon(*, subscription_id: int, coupon_id: int | None, actor: Actor) -> Subscription:
     """Record the chosen coupon (None removes it). Billing validates the coupon before calling this."""
     with transaction.atomic():
-        subscription = _locked_for_change(subscription_id, actor, "allow_coupon")
+        subscription = _locked_for_change(
+            subscription_id, actor, "coupon-remove" if coupon_id is None else "coupon-apply"
+        )
         coupon = None
         if coupon_id is not None:
             coupon_model = Subscription._meta.get_field("coupon").related_model  # billing.Coupon

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.formats import format_short_date
 
 from ..actors import Actor
 from ..models import AttentionReason, CancelReason, ShopPolicy, Subscription, SubscriptionStatus
@@ -24,9 +25,9 @@ from ..selectors import today_in_shop
 from ._common import (
     NEXT_FIELDS,
     EventKind,
-    jp_date,
     lock_subscription,
     require_before_deadline,
+    require_customer_action,
     require_permission,
     require_status,
     save_with_event,
@@ -69,7 +70,14 @@ def subscription_pause(*, subscription_id: int, resume_on: date | None = None, a
 
 
 def _reactivate(
-    subscription_id: int, actor: Actor, today: date | None, *, kind: str, from_statuses: set[str], flag: str
+    subscription_id: int,
+    actor: Actor,
+    today: date | None,
+    *,
+    kind: str,
+    action: str,
+    from_statuses: set[str],
+    flag: str,
 ) -> Subscription:
     """Back to active without catch-up: past, unmet dates are jumped over, never ordered late."""
     policy = ShopPolicy.current()
@@ -83,6 +91,7 @@ def _reactivate(
             raise DomainError(
                 "not_allowed", _("この定期購入の再開はショップへお問い合わせください。"), status=403
             )
+        require_customer_action(subscription, actor, action)
         fields = [
             "status",
             "paused_until",
@@ -106,7 +115,10 @@ def _reactivate(
             with translation.override(settings.LANGUAGE_CODE):
                 note = _(
                     "次回お届け日を%(old)sから%(new)sに変更しました（過ぎた日のお届けは作成しません）。"
-                ) % {"old": jp_date(old_delivery), "new": jp_date(subscription.next_delivery_date)}
+                ) % {
+                    "old": format_short_date(old_delivery),
+                    "new": format_short_date(subscription.next_delivery_date),
+                }
         return save_with_event(
             subscription,
             actor=actor,
@@ -121,7 +133,13 @@ def _reactivate(
 def subscription_resume(*, subscription_id: int, actor: Actor, today: date | None = None) -> Subscription:
     """Resume a paused subscription; the next delivery is the first schedule date still reachable."""
     return _reactivate(
-        subscription_id, actor, today, kind=EventKind.RESUMED, from_statuses={S.PAUSED}, flag="allow_pause"
+        subscription_id,
+        actor,
+        today,
+        kind=EventKind.RESUMED,
+        action="resume",
+        from_statuses={S.PAUSED},
+        flag="allow_pause",
     )
 
 
@@ -132,6 +150,7 @@ def subscription_restart(*, subscription_id: int, actor: Actor, today: date | No
         actor,
         today,
         kind=EventKind.RESTARTED,
+        action="restart",
         from_statuses={S.PAUSED, S.SUSPENDED, S.CANCELLED},
         flag="allow_restart",
     )

@@ -57,3 +57,16 @@ def test_summary_lists_the_standard_rate_first():
 )
 def test_registration_number_format(number, valid):
     assert is_valid_registration_number(number) is valid
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "T１２３４５６７８９０１２３",  # full-width digits: not what the tax office issues
+        "T١٢٣٤٥٦٧٨٩٠١٢٣",  # Arabic-Indic digits also match \d
+        "T1234567890123\n",
+        "t1234567890123",
+    ],
+)
+def test_registration_number_is_t_and_13_ascii_digits(value):
+    assert is_valid_registration_number(value) is False

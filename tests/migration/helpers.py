@@ -36,7 +36,8 @@ def empty_shop() -> None:
 def subscription_state(subscription: Subscription, catalog, calendar, lead_days: int) -> dict:  # noqa: ANN001
     """What a customer and the nightly run see of a subscription: the next twelve deliveries (date,
     order-creation date, price), and every piece of state that decides them."""
-    from subscriptions.cycles import next_unskipped
+    from subscriptions.cycles import delivery_date
+    from subscriptions.schedule import next_sequence
 
     customer, address, method = (
         subscription.customer,
@@ -46,12 +47,14 @@ def subscription_state(subscription: Subscription, catalog, calendar, lead_days:
     items = sorted((item.product_id, item.quantity) for item in subscription.items.all())
     deliveries, sequence = [], subscription.next_sequence
     for k in range(12):
-        sequence, day = next_unskipped(
+        sequence = next_sequence(
+            from_sequence=sequence, anchor_sequence=subscription.anchor_sequence, skipped=subscription.skipped
+        )
+        day = delivery_date(
             subscription.cycle,
             anchor_date=subscription.anchor_date,
             anchor_sequence=subscription.anchor_sequence,
-            from_sequence=sequence,
-            skipped=subscription.skipped,
+            sequence=sequence,
         )
         priced = catalog.price(
             items=items,

@@ -60,21 +60,23 @@ class RedisServer:
 @contextmanager
 def celery_on_broker(url: str) -> Iterator[None]:
     """This process's Celery app publishing to `url` for real (not eager), as production does."""
+    import kombu.pools
+
     from config.celery import app
 
+    # Overridden in Celery's own layer of changes and taken out again after: writing back the values
+    # read here would pin whatever the test's settings said (eager off) for every later test.
     keys = ("broker_url", "task_always_eager")
-    # Restore what was overridden, not the values read now: those may come from Django settings that
-    # a test's `settings` fixture has changed for the moment.
     saved = {key: app.conf.changes[key] for key in keys if key in app.conf.changes}
 
     def reset_pools() -> None:
-        # kombu keeps producer pools in a process-wide registry: clear it, or a later test would
-        # publish through a pool closed here.
-        from kombu import pools
-
-        pools.reset()
-        app._pool = None
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps process-wide producer and connection pools keyed by broker; left alone they
+        # hand the next test (back on the usual broker) a pool this one closed.
+        kombu.pools.reset()
 
     app.conf.broker_url, app.conf.task_always_eager = url, False
     reset_pools()

@@ -172,6 +172,12 @@ def test_record_benefits_writes_redemptions_and_point_uses(django_assert_max_num
     assert PointAccount.objects.get().balance == 0
     sub.refresh_from_db()
     assert sub.coupon_id is None  # a next-order-only coupon is spent
+    event = sub.events.get(kind="coupon_changed")  # and the timeline says so, naming the order
+    assert (event.actor_kind, event.before, event.after) == (
+        "system",
+        {"coupon_id": priced.coupon_id},
+        {"coupon_id": None, "order_id": order.pk},
+    )
 
 
 def test_next_order_price_preview():

@@ -111,6 +111,8 @@ def test_cancelling_the_order_gives_the_use_back():
     # then the use is free again and the coupon is back on the subscription for its next order
     sub.refresh_from_db()
     assert (CouponRedemption.objects.count(), sub.coupon_id) == (0, c.pk)
+    spent, back = sub.events.filter(kind="coupon_changed").order_by("id")  # both moves on the timeline
+    assert (spent.after["coupon_id"], back.after) == (None, {"coupon_id": c.pk, "order_id": order.pk})
     assert coupon_release_for_order(order_id=order.pk) is False
 
 

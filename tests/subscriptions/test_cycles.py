@@ -11,7 +11,6 @@ from subscriptions.cycles import (
     deliveries,
     delivery_date,
     first_sequence_on_or_after,
-    next_unskipped,
 )
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -361,36 +360,3 @@ def test_first_sequence_on_or_after_agrees_with_a_walk_over_the_schedule(cycle):
         )
 
         assert got == expected, earliest
-
-
-# --- next_unskipped -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("from_sequence", "skipped", "expected"),
-    [
-        (2, set(), (2, "2027-02-28")),
-        (2, {2}, (3, "2027-03-31")),
-        (2, {2, 3, 4}, (5, "2027-05-31")),
-        (2, {3, 4}, (2, "2027-02-28")),
-        (2, {1, 2, 4}, (3, "2027-03-31")),
-        (1, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, (13, "2028-01-31")),
-    ],
-)
-def test_next_unskipped_jumps_over_runs_of_skips(from_sequence, skipped, expected):
-    cycle = Cycle(unit="month", interval=1)
-
-    got = next_unskipped(
-        cycle, anchor_date=d("2027-01-31"), anchor_sequence=1, from_sequence=from_sequence, skipped=skipped
-    )
-
-    assert got == (expected[0], d(expected[1]))
-
-
-def test_next_unskipped_before_the_anchor_is_rejected():
-    cycle = Cycle(unit="month", interval=1)
-
-    with pytest.raises(CycleError):
-        next_unskipped(
-            cycle, anchor_date=d("2027-05-20"), anchor_sequence=7, from_sequence=6, skipped=frozenset()
-        )

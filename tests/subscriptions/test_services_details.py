@@ -26,6 +26,7 @@ from subscriptions.services import (
     subscription_skip_next,
     subscription_unskip,
 )
+from subscriptions.services.details import MAX_POINTS_RESERVATION
 from tests.factories import AddressFactory, ProductFactory, SubscriptionFactory
 
 from .services_helpers import actor_for, admin_actor, customer_actor, d, events, on
@@ -330,3 +331,30 @@ def test_a_cancelled_subscription_cannot_be_changed(call, code):
         call(sub, admin_actor())
     assert (exc.value.code, exc.value.status) == (code, 409)
     assert SubscriptionEvent.objects.filter(subscription=sub).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "accepted"),
+    [
+        (1, True),
+        (MAX_POINTS_RESERVATION, True),
+        (0, False),
+        (-5, False),
+        (MAX_POINTS_RESERVATION + 1, False),
+        (10**20, False),
+    ],
+)
+def test_amount_bounds(amount, accepted):
+    sub = SubscriptionFactory()
+    if accepted:
+        subscription_set_points_reservation(
+            subscription_id=sub.pk, mode="amount", amount=amount, actor=admin_actor()
+        )
+        sub.refresh_from_db()
+        assert sub.points_reservation_amount == amount
+    else:
+        with pytest.raises(DomainError) as exc:
+            subscription_set_points_reservation(
+                subscription_id=sub.pk, mode="amount", amount=amount, actor=admin_actor()
+            )
+        assert exc.value.code == "invalid_points_amount"

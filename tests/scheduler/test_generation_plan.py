@@ -1,4 +1,4 @@
-"""Review r1: nightly generation cases found contradicting DESIGN.md."""
+"""Generation plans each claimed row (scheduler/generation/plan.py): cases once found contradicting DESIGN.md."""
 
 from __future__ import annotations
 
