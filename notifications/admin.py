@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Notification
+from .models import Notification, OutboxTask
 
 
 @admin.register(Notification)
@@ -12,4 +12,19 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):  # noqa: ANN001, ANN201
+        return False
+
+
+# The task outbox (redis helper): read-only, for seeing what waits for the broker.
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "task", "args", "status", "tries", "created_at", "dispatched_at"]
+    list_filter = ["task", "status"]
+    search_fields = ["key"]
+    readonly_fields = [f.name for f in OutboxTask._meta.fields]
+
+    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
         return False

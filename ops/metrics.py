@@ -13,7 +13,7 @@ from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from notifications.models import Notification, NotificationStatus
+from notifications.models import Notification, NotificationStatus, OutboxTask, OutboxTaskStatus
 from scheduler.models import NightlyRun, NightlyRunStatus
 
 # The nightly run's counters worth a time series (charge outcomes included); the rest stay in the
@@ -44,6 +44,18 @@ class ShopCollector(Collector):
         )
         failed = Notification.objects.filter(status=NotificationStatus.FAILED).count()
         yield GaugeMetricFamily("teiki_outbox_failed", "Mails that failed for good.", value=failed)
+        # Tasks waiting for the broker (notifications.outbox): above zero for long means it is down.
+        tasks = OutboxTask.objects.exclude(status=OutboxTaskStatus.DISPATCHED)
+        row = tasks.aggregate(n=Count("id"), oldest=Min("created_at"))
+        yield GaugeMetricFamily(
+            "teiki_outbox_tasks_pending",
+            "Celery tasks recorded but not handed to the broker yet.",
+            value=row["n"],
+        )
+        age = (timezone.now() - row["oldest"]).total_seconds() if row["oldest"] else 0
+        yield GaugeMetricFamily(
+            "teiki_outbox_tasks_oldest_pending_seconds", "Age of the oldest task not handed over.", value=age
+        )
 
     def _nightly(self) -> Iterator[GaugeMetricFamily]:
         last = NightlyRun.objects.filter(status=NightlyRunStatus.DONE).order_by("-finished_at").first()

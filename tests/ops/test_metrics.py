@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Notification, OutboxTask
 from scheduler.models import NightlyRun, NightlyRunStatus
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,9 @@ def test_metrics_show_the_outbox_backlog_and_the_last_night(client):
         Notification.objects.create(
             key=f"k{n}", kind="test", to_email="a@example.com", subject="s", body="b", status=status
         )
+    # and three tasks recorded for the broker, one of them handed over
+    for n, status in enumerate(["pending", "sending", "dispatched"]):
+        OutboxTask.objects.create(key=f"t{n}", task="billing.charge_order", args=[n], status=status)
     finished = timezone.now() - dt.timedelta(hours=2)
     run = NightlyRun.objects.create(
         run_date=finished.date(), status=NightlyRunStatus.DONE,
@@ -43,6 +46,7 @@ def test_metrics_show_the_outbox_backlog_and_the_last_night(client):
     assert response.status_code == 200
     text = response.content.decode()
     assert _sample(text, "teiki_outbox_pending") == 2
+    assert _sample(text, "teiki_outbox_tasks_pending") == 2
     assert _sample(text, 'teiki_nightly_last_run{counter="charged"}') == 5
     assert _sample(text, 'teiki_nightly_last_run{counter="payment_failed"}') == 1
     assert _sample(text, "teiki_nightly_last_duration_seconds") == 90

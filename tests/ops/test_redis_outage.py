@@ -55,7 +55,6 @@ def _production_cache(settings, url: str) -> None:  # noqa: ANN001
         }
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
 
 
 @pytest.mark.django_db

@@ -188,3 +188,25 @@ def test_a_subscription_an_overlapping_run_resumed_first_is_an_info_line_not_an_
     assert Subscription.objects.get(pk=sub.pk).status == SubscriptionStatus.ACTIVE
     records = [r for r in caplog.records if str(sub.pk) in r.getMessage()]
     assert records and all(r.levelno <= logging.INFO and r.exc_info is None for r in records)
+
+
+def test_a_stage_that_cannot_reach_the_broker_is_reported_and_the_later_stages_still_run() -> None:
+    from notifications.outbox import BrokerUnavailable
+    from scheduler.pipeline import run_stages
+
+    ran = []
+
+    def stage_charge_new_orders(run_date):  # noqa: ANN001, ANN202
+        raise BrokerUnavailable("broker unreachable (OperationalError: refused)")
+
+    def stage_reminders(run_date):  # noqa: ANN001, ANN202
+        ran.append(run_date)
+        return {"reminders_sent": 2}
+
+    counters = run_stages([stage_charge_new_orders, stage_reminders], CREATION)
+
+    assert ran == [CREATION]
+    assert counters == {
+        "stages_not_run": {"charge_new_orders": "broker unreachable (OperationalError: refused)"},
+        "reminders_sent": 2,
+    }
