@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import transaction
 
 from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAttemptStatus
-from billing.ratelimit import payment_rate_limiter
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
 from billing.services.payments import chargeable_orders, orphaned_charges, payment_charge_order
@@ -84,7 +83,7 @@ def payment_charge_pending(
 ) -> dict:
     """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
 
-    In-process (embedded default, tests) the charges run here under the shared rate limit and the
+    In-process (embedded default, tests) the charges run here (each gateway call under the shared rate limit) and the
     counts are final; with a broker they are fanned out as billing.charge_order tasks.
     """
     ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
@@ -125,9 +124,7 @@ def payment_charge_pending(
                 "outbox for the sweeper"
             )
         return counts
-    limiter = payment_rate_limiter()
-    for order_id in ids:
-        limiter.acquire()
+    for order_id in ids:  # payment_charge_order takes from the rate budget only for a gateway call
         attempt = payment_charge_order(order_id=order_id, today=run_date)
         if attempt is None:
             if Order.objects.filter(pk=order_id, payment_status=P.AWAITING_OFFLINE).exists():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.models import PaymentAttemptStatus
-from billing.ratelimit import payment_rate_limiter
 from billing.services.dunning_runs import dunning_retry_subscription
 from billing.services.payments import payment_cancel_order, payment_capture_order, payment_charge_order
 from orders.models import Order
@@ -21,13 +20,12 @@ from orders.models import Order
     time_limit=90,
 )
 def charge_order(self, order_id: int) -> str | None:  # noqa: ANN001
-    """Charge one order under the global payment rate limit. Delivered twice, it charges once: the
+    """Charge one order; its gateway call, if any, waits for the global payment rate limit. Delivered twice, it charges once: the
     order's charge lock and its attempt rows make the second delivery a no-op.
 
     Not Celery's `rate_limit=`: that one is enforced per worker process, so N workers would send N
     times the rate. billing.ratelimit keeps one budget in Redis for all of them.
     """
-    payment_rate_limiter().acquire()
     attempt = payment_charge_order(order_id=order_id)
     if attempt is None:
         return None

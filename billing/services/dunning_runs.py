@@ -18,7 +18,6 @@ from billing.models import (
     PaymentAttemptStatus,
     PaymentKind,
 )
-from billing.ratelimit import payment_rate_limiter
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.models import PaymentStatus as P
 from subscriptions.models import AttentionReason
@@ -49,9 +48,7 @@ def dunning_run(*, run_date: date) -> dict[str, int]:
     due = DunningCase.objects.filter(
         status=DunningStatus.OPEN, reason=DunningReason.CARD_FAILED, next_retry_on__lte=run_date
     ).values_list("order_id", flat=True)
-    limiter = payment_rate_limiter()
-    for order_id in list(due):
-        limiter.acquire()
+    for order_id in list(due):  # each gateway call takes from the shared rate budget
         attempt = payment_charge_order(order_id=order_id, retry=True, today=run_date)
         if attempt is None:
             continue

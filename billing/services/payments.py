@@ -36,6 +36,7 @@ from billing.models import (
     PaymentRefund,
 )
 from billing.payment_states import SETTLED, payment_transition_allowed
+from billing.ratelimit import payment_rate_limiter
 from core.errors import Conflict, DomainError, NotFound
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.models import PaymentStatus as P
@@ -145,6 +146,9 @@ def payment_charge_order(
         attempt = _begin_attempt(order_id, retry=retry, today=today)
         if attempt is None:
             return settled  # the charge a dead worker or a timeout left behind, now recorded
+        # Only a call to the gateway spends the payment rate budget: offline, free and held orders
+        # settle above at the database's pace instead of queueing behind the card charges.
+        payment_rate_limiter().acquire()
         return _send_attempt(attempt, today)
 
 

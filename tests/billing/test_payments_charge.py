@@ -275,3 +275,39 @@ def test_charge_pending_charges_the_given_orders_and_counts_outcomes(customer, l
     assert (counts["charged"], counts["payment_failed"], counts["awaiting_offline"]) == (1, 1, 1)
     untouched.refresh_from_db()
     assert untouched.payment_status == PaymentStatus.UNPAID
+
+
+def test_only_gateway_calls_take_from_the_payment_rate_budget(
+    customer, localstripe, settings, monkeypatch
+) -> None:  # noqa: ANN001
+    # given a card order, a declined card order, offline orders of every kind and a free one
+    import billing.services.payments as payments
+    from billing.ratelimit import InProcessLimiter
+
+    card = make_order(method=save_card(localstripe, customer), customer=customer, sequence=2)
+    other = CustomerFactory()
+    declined = make_order(
+        method=save_card(localstripe, other, DECLINES_ON_CHARGE), customer=other, sequence=2
+    )
+    offline = [
+        make_order(customer=CustomerFactory(), kind=kind)
+        for kind in (PaymentKind.BANK_TRANSFER, PaymentKind.KONBINI, PaymentKind.COD) * 4
+    ]
+    free = make_order(customer=CustomerFactory(), kind=PaymentKind.BANK_TRANSFER, total=0)
+    taken = []
+    limiter = InProcessLimiter(settings.PAYMENT_RATE_LIMIT_PER_SECOND)
+
+    class CountingLimiter:
+        def acquire(self) -> None:
+            taken.append(1)
+            limiter.acquire()
+
+    monkeypatch.setattr(payments, "payment_rate_limiter", CountingLimiter)
+
+    # when the charge stage runs over all of them
+    ids = [card.pk, declined.pk, free.pk, *(o.pk for o in offline)]
+    counts = payment_charge_pending(order_ids=ids, fan_out=False)
+
+    # then the two card charges took a token each and the fourteen others none
+    assert len(taken) == 2
+    assert (counts["charged"], counts["payment_failed"], counts["awaiting_offline"]) == (1, 1, 12)
