@@ -19,6 +19,14 @@ from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notification_retry_failed
 
 from . import services
+from .admin_filters import (
+    CreationDateRange,
+    DeliveryDateRange,
+    HoldReasonFilter,
+    PaymentKindFilter,
+    RepeatFilter,
+    order_search,
+)
 from .documents.admin_actions import invoices_pdf, slips_pdf
 from .mails import order_ref
 from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus
@@ -64,8 +72,26 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_date",
         "total",
     )
-    list_filter = ("status", "payment_status", "creation_date", "delivery_date")
-    search_fields = ("=id", "ship_name", "customer__name", "customer__user__email", "tracking_number")
+    list_filter = (
+        "status",
+        "payment_status",
+        CreationDateRange,
+        DeliveryDateRange,
+        ("lines__product", admin.RelatedOnlyFieldListFilter),
+        ("subscription__course", admin.RelatedOnlyFieldListFilter),
+        PaymentKindFilter,
+        "delivery_time_slot",
+        ("ship_prefecture", admin.AllValuesFieldListFilter),
+        HoldReasonFilter,
+        "is_gift",
+        RepeatFilter,
+        ("carrier", admin.RelatedOnlyFieldListFilter),
+        "creation_date",
+        "delivery_date",
+    )
+    # Searched by order_search (number, name in any width or kana, phone digits, email, tracking).
+    search_fields = ("=id",)
+    search_help_text = _("受注番号・氏名（漢字／カナ、全角／半角）・電話番号・メールアドレス・配送伝票番号")
     list_select_related = ("customer__user", "subscription__course")
     date_hierarchy = "creation_date"
     inlines = [OrderLineInline, OrderEventInline]
@@ -154,6 +180,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # child orders come from the nightly run
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str):  # noqa: ANN201
+        if not search_term.strip():
+            return queryset, False
+        return order_search(queryset, search_term), False
 
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False  # cancel instead: stock and 定期回数 must follow
