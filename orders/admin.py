@@ -181,6 +181,10 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # child orders come from the nightly run
 
+    @admin.display(description=_("受注番号"), ordering="id")
+    def number(self, obj: Order) -> str:
+        return obj.number
+
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str):  # noqa: ANN201
         if not search_term.strip():
             return queryset, False

@@ -23,6 +23,7 @@ from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
 from subscriptions.services import subscription_give_back_cycle
 
+from .carriers import DEFAULT_CARRIERS
 from .mails import order_mail_on_move
 from .models import ORDER_TRANSITIONS, Carrier, Order, OrderEvent, OrderStatus
 from .signals import order_status_changed
@@ -218,3 +219,14 @@ def order_set_shipping(
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def carriers_install_defaults() -> int:
+    """Create the default carriers (orders.carriers) that are missing; returns how many were made."""
+    made = 0
+    for code, name, pattern, position in DEFAULT_CARRIERS:
+        _carrier, created = Carrier.objects.get_or_create(
+            code=code, defaults={"name": name, "tracking_url_pattern": pattern, "sort_order": position}
+        )
+        made += created
+    return made

@@ -3,17 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# The carriers a Japanese shop ships with; shops add their own in admin.
-CARRIERS = [
-    ("yamato", "ヤマト運輸", "https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={number}", 10),
-    ("sagawa", "佐川急便", "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo={number}", 20),
-    (
-        "japanpost",
-        "日本郵便",
-        "https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1={number}&locale=ja",
-        30,
-    ),
-]
+from orders.carriers import DEFAULT_CARRIERS as CARRIERS
 
 
 def install_carriers(apps, schema_editor):  # noqa: ANN001, ANN201

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.backoffice.helpers import shop_defaults  # noqa: F401 - autouse
+
 
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):  # noqa: ANN001, ANN202

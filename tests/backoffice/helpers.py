@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from orders.models import Order, OrderLine, OrderStatus
 from tests.factories import CustomerFactory, ProductFactory
 
@@ -41,3 +43,17 @@ def shop_order(*, status: str = OrderStatus.READY, customer=None, product=None, 
         line_total=3980,
     )
     return order
+
+
+@pytest.fixture(autouse=True)
+def shop_defaults(request):  # noqa: ANN001, ANN201
+    """The mail templates and carriers the migrations install, again: a transactional test before
+    this one (the browser tests) flushed them."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from notifications.services import mail_templates_install_defaults
+    from orders.services import carriers_install_defaults
+
+    request.getfixturevalue("_django_db_helper")
+    mail_templates_install_defaults()
+    carriers_install_defaults()
