@@ -226,6 +226,10 @@ def order_updates_import(
 ) -> UpdateReport:
     """Plan (and unless dry_run, apply) every row of an order-update CSV; see the module docstring."""
     reader = CsvReader(stream, encoding=encoding)
+    # A file exported by staff working in English has the English headers: read them as the Japanese.
+    with translation.override("en"):
+        english = {_(name): name for name in (NUMBER, ORDER_ID, STATUS, SHIPPED_ON, CARRIER, TRACKING)}
+    reader.header = [english.get(name, name) for name in reader.header]
     report = UpdateReport(dry_run=dry_run, encoding=reader.encoding)
     if NUMBER not in reader.header and ORDER_ID not in reader.header:
         report.file_errors.append(

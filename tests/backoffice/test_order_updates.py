@@ -155,3 +155,11 @@ def test_the_commands_export_cp932_and_import_it_back(
     out.write_bytes(f"{HEADER}{ready.number},届いた,,,\r\n".encode("cp932"))
     with pytest.raises(CommandError):
         call_command("import_order_updates", str(out), "--dry-run")
+
+
+def test_a_file_exported_in_english_reads_back() -> None:
+    order = shop_order()
+    stream = io.BytesIO(f"Order number,Status,Tracking number\r\n{order.number},Shipped,777\r\n".encode())
+    report = order_updates_import(stream=stream, dry_run=False)
+    order.refresh_from_db()
+    assert report.errors == [] and (order.status, order.tracking_number) == (OrderStatus.SHIPPED, "777")
