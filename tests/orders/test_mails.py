@@ -144,3 +144,16 @@ def test_the_context_has_every_placeholder_for_an_unshipped_order() -> None:
     assert context["total"] == "¥4,480"
     assert context["mypage_url"].endswith("/mypage/")
     assert context["payment_method"] == "クレジットカード"
+
+
+def test_the_retry_command_sends_the_failed_mails(django_capture_on_commit_callbacks, mailoutbox) -> None:  # noqa: ANN001
+    from django.core.management import call_command
+
+    order = shop_order()
+    smtp_down = mock.patch("notifications.services.send_mail", side_effect=OSError("smtp down"))
+    with smtp_down, django_capture_on_commit_callbacks(execute=True):
+        _ship(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("retry_failed_mails")
+    assert Notification.objects.get(ref=order_ref(order.pk)).status == NotificationStatus.SENT
+    assert len(mailoutbox) == 1
