@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("", include("ops.urls")),  # /healthz/, /readyz/, /metrics
     path("admin/insights/", include("insights.urls")),  # staff pages; before the admin's catch-all
+    path("admin/backoffice/", include("backoffice.urls")),  # 受注管理: home, CSV in/out
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),  # Django's, remembered per customer

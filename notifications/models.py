@@ -33,6 +33,11 @@ class Notification(models.Model):
     error = models.TextField(_("エラー"), blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+    # What the mail is about, e.g. "order:42" — how an order's page lists its mails (no FK: orders
+    # sits above notifications).
+    ref = models.CharField(_("関連"), max_length=50, blank=True, db_index=True)
+    # Retries after the first try (notification_retry_failed); the first send is not counted.
+    retries = models.PositiveSmallIntegerField(_("再送試行回数"), default=0)
 
     class Meta:
         verbose_name = _("通知")
@@ -90,3 +95,52 @@ class OutboxTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.args} {self.status}"
+
+
+# --- Mails the shop writes (back office) -----------------------------------------------------------
+
+
+class MailEvent(models.TextChoices):
+    """What a shop-written mail is about: an order status reached, or a payment event."""
+
+    RECEIVED = "received", _("受注受付（サンクスメール）")
+    ON_HOLD = "on_hold", _("保留（要対応）")
+    AWAITING_PAYMENT = "awaiting_payment", _("入金待ち")
+    PAYMENT_CONFIRMED = "payment_confirmed", _("入金確認")
+    READY = "ready", _("出荷準備中")
+    SHIPPED = "shipped", _("発送完了")
+    COMPLETED = "completed", _("完了")
+    CANCELLED = "cancelled", _("キャンセル")
+    RETURNED = "returned", _("返品")
+    REFUNDED = "refunded", _("返金")
+
+
+class MailLanguage(models.TextChoices):
+    JA = "ja", _("日本語")
+    EN = "en", _("英語")
+
+
+class MailTemplate(models.Model):
+    """One mail per (event, language); its subject and body hold {named} placeholders.
+
+    The placeholders a body may use are notifications.mail_templates.PLACEHOLDERS; an unknown one is a
+    form error in admin, never a mail that shows braces to the customer.
+    """
+
+    event = models.CharField(_("送信タイミング"), max_length=30, choices=MailEvent.choices)
+    language = models.CharField(_("言語"), max_length=8, choices=MailLanguage.choices, default="ja")
+    enabled = models.BooleanField(_("送信する"), default=True)
+    subject = models.CharField(_("件名"), max_length=200)
+    body = models.TextField(_("本文"))
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("メールテンプレート")
+        verbose_name_plural = _("メールテンプレート")
+        ordering = ["event", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "language"], name="mailtemplate_event_language_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} ({self.language})"

@@ -8,11 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import Notification, NotificationStatus
+from .default_mails import default_rows
+from .mail_templates import fill
+from .models import MailTemplate, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +95,115 @@ def notification_sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:
     for notification_id in ids:
         _deliver(notification_id)
     return len(ids)
+
+
+# --- Mails the shop writes (MailTemplate), resend and retry --------------------------------------
+# Same outbox as notification_send: the row is written in the caller's transaction, mailed after
+# commit by _deliver, once per key.
+
+
+def mail_template_for(*, event: str, language: str) -> MailTemplate | None:
+    """The template for an event in a language, falling back to Japanese when that one is missing."""
+    templates = {t.language: t for t in MailTemplate.objects.filter(event=event)}
+    return templates.get(language) or templates.get(settings.LANGUAGE_CODE)
+
+
+def mail_template_render(*, template: MailTemplate, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) with the placeholders filled; the subject on one line."""
+    return " ".join(fill(template.subject, context).split()), fill(template.body, context)
+
+
+def notification_queue_mail(
+    *,
+    key: str,
+    kind: str,
+    to_email: str,
+    subject: str,
+    body: str,
+    customer: Any = None,
+    ref: str = "",
+) -> Notification | None:
+    """Write a ready mail to the outbox (once per key) and send it after commit; None if the key exists."""
+    try:
+        with transaction.atomic():
+            notice = Notification.objects.create(
+                key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body, ref=ref
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _deliver(notice.pk))
+    return notice
+
+
+def notification_send_template(
+    *,
+    key: str,
+    event: str,
+    to_email: str,
+    language: str,
+    context: dict[str, Any],
+    customer: Any = None,
+    ref: str = "",
+) -> Notification | None:
+    """The shop's template for `event`, filled and queued once per key; None when off or missing."""
+    template = mail_template_for(event=event, language=language)
+    if template is None or not template.enabled:
+        return None
+    subject, body = mail_template_render(
+        template=template, context={"site_url": settings.SITE_URL, **context}
+    )
+    return notification_queue_mail(
+        key=key,
+        kind=f"mail:{event}",
+        to_email=to_email,
+        subject=subject,
+        body=body,
+        customer=customer,
+        ref=ref,
+    )
+
+
+def notification_resend(*, notification_id: int) -> Notification:
+    """Send a mail again as a new outbox row (the log keeps both); the staff's 再送 button."""
+    original = Notification.objects.get(pk=notification_id)
+    copies = Notification.objects.filter(key__startswith=f"{original.key}:resend:").count()
+    notice = notification_queue_mail(
+        key=f"{original.key}:resend:{copies + 1}",
+        kind=original.kind,
+        to_email=original.to_email,
+        subject=original.subject,
+        body=original.body,
+        customer=original.customer,
+        ref=original.ref,
+    )
+    assert notice is not None  # the key is new: counted above under the caller's view of the log
+    return notice
+
+
+MAX_RETRIES = 5
+
+
+def notification_retry_failed(*, max_retries: int = MAX_RETRIES, ids: list[int] | None = None) -> int:
+    """Try failed mails again (each at most max_retries times); returns how many were queued."""
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update(skip_locked=True).filter(
+            status=NotificationStatus.FAILED, retries__lt=max_retries
+        )
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        picked = list(rows.values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=picked).update(
+            status=NotificationStatus.PENDING, retries=models.F("retries") + 1
+        )
+        for pk in picked:
+            transaction.on_commit(lambda pk=pk: _deliver(pk))
+    return len(picked)
+
+
+def mail_templates_install_defaults() -> int:
+    """Create the starting templates (default_mails) that are missing; returns how many were made."""
+    from_rows = default_rows()
+    existing = set(MailTemplate.objects.values_list("event", "language"))
+    missing = [MailTemplate(**row) for row in from_rows if (row["event"], row["language"]) not in existing]
+    MailTemplate.objects.bulk_create(missing)
+    return len(missing)

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from notifications.models import Notification, NotificationStatus
+from notifications.services import notification_resend, notification_retry_failed
 
 from . import services
+from .admin_filters import (
+    CreationDateRange,
+    DeliveryDateRange,
+    HoldReasonFilter,
+    PaymentKindFilter,
+    RepeatFilter,
+    order_search,
+)
 from .documents.admin_actions import invoices_pdf, slips_pdf
-from .models import Order, OrderEvent, OrderLine, OrderStatus
+from .mails import order_ref
+from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus
 
 
 class OrderLineInline(admin.TabularInline):
@@ -41,6 +55,9 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
+_EDITABLE = ("tracking_number", "carrier", "shipped_on", "delivery_time_slot", "is_gift")
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = (
@@ -55,8 +72,26 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_date",
         "total",
     )
-    list_filter = ("status", "payment_status", "creation_date", "delivery_date")
-    search_fields = ("=id", "ship_name", "customer__name", "customer__user__email", "tracking_number")
+    list_filter = (
+        "status",
+        "payment_status",
+        CreationDateRange,
+        DeliveryDateRange,
+        ("lines__product", admin.RelatedOnlyFieldListFilter),
+        ("subscription__course", admin.RelatedOnlyFieldListFilter),
+        PaymentKindFilter,
+        "delivery_time_slot",
+        ("ship_prefecture", admin.AllValuesFieldListFilter),
+        HoldReasonFilter,
+        "is_gift",
+        RepeatFilter,
+        ("carrier", admin.RelatedOnlyFieldListFilter),
+        "creation_date",
+        "delivery_date",
+    )
+    # Searched by order_search (number, name in any width or kana, phone digits, email, tracking).
+    search_fields = ("=id",)
+    search_help_text = _("受注番号・氏名（漢字／カナ、全角／半角）・電話番号・メールアドレス・配送伝票番号")
     list_select_related = ("customer__user", "subscription__course")
     date_hierarchy = "creation_date"
     inlines = [OrderLineInline, OrderEventInline]
@@ -69,14 +104,91 @@ class OrderAdmin(admin.ModelAdmin):
         invoices_pdf,
         slips_pdf,
     ]
-    readonly_fields = [
-        f.name
-        for f in Order._meta.fields
-        if f.name not in ("tracking_number", "delivery_time_slot", "is_gift")
-    ]
+    # Editable here: the slot, the gift flag and the shipping record (through order_set_shipping).
+    readonly_fields = [*(f.name for f in Order._meta.fields if f.name not in _EDITABLE), "mails"]
+
+    def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:  # noqa: ANN001
+        shipping = {"carrier", "tracking_number", "shipped_on"} & set(form.changed_data)
+        other = [name for name in ("delivery_time_slot", "is_gift") if name in form.changed_data]
+        if other:
+            obj.save(update_fields=[*other, "updated_at"])
+        if shipping:
+            services.order_set_shipping(
+                order_id=obj.pk,
+                carrier_id=obj.carrier_id,
+                tracking_number=obj.tracking_number,
+                shipped_on=obj.shipped_on,
+                actor_user=request.user,
+            )
+
+    @admin.display(description=_("メール送信履歴"))
+    def mails(self, obj: Order) -> str:
+        rows = Notification.objects.filter(ref=order_ref(obj.pk)).order_by("id")
+        if not rows:
+            return _("送信したメールはありません。")
+        resend = _("再送")
+        retry = _("再試行")
+        return format_html(
+            '<table class="order-mails"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr>'
+            "{}</table>",
+            _("作成日時"),
+            _("件名"),
+            _("状態"),
+            _("再送試行回数"),
+            _("エラー"),
+            format_html_join(
+                "",
+                '<tr class="mail-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                '<td><button type="submit" class="button" formaction="{}" name="mail" value="{}">{}</button></td></tr>',
+                (
+                    (
+                        n.status,
+                        n.created_at.strftime("%Y-%m-%d %H:%M"),
+                        n.subject,
+                        n.get_status_display(),
+                        n.retries,
+                        n.error[:200],
+                        reverse("admin:orders_order_mail_resend", args=[obj.pk]),
+                        n.pk,
+                        retry if n.status == NotificationStatus.FAILED else resend,
+                    )
+                    for n in rows
+                ),
+            ),
+        )
+
+    def get_urls(self):  # noqa: ANN201
+        view = self.admin_site.admin_view(self.mail_resend_view)
+        return [
+            path("<int:order_id>/mails/resend/", view, name="orders_order_mail_resend"),
+            *super().get_urls(),
+        ]
+
+    def mail_resend_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """再送 (a sent mail: a new copy) or 再試行 (a failed one: try the same row again)."""
+        back = redirect(reverse("admin:orders_order_change", args=[order_id]))
+        if request.method != "POST" or not self.has_change_permission(request):
+            return back
+        notice = get_object_or_404(Notification, pk=request.POST.get("mail", ""), ref=order_ref(order_id))
+        if notice.status == NotificationStatus.FAILED:
+            notification_retry_failed(ids=[notice.pk], max_retries=1000)
+            self.message_user(request, _("メールを再試行しました。"), messages.SUCCESS)
+        else:
+            notification_resend(notification_id=notice.pk)
+            self.message_user(request, _("メールを再送しました。"), messages.SUCCESS)
+        return back
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # child orders come from the nightly run
+
+    @admin.display(description=_("受注番号"), ordering="id")
+    def number(self, obj: Order) -> str:
+        return obj.number
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Order], search_term: str):  # noqa: ANN201
+        if not search_term.strip():
+            return queryset, False
+        return order_search(queryset, search_term), False
 
     def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False  # cancel instead: stock and 定期回数 must follow
@@ -119,3 +231,13 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description=_("キャンセルする"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._each(request, queryset, services.order_cancel, str(_("キャンセルしました")))
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "tracking_url_pattern", "is_active", "sort_order")
+    list_editable = ("is_active", "sort_order")
+    search_fields = ("name", "code")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Carrier | None = None) -> bool:
+        return obj is None or not obj.orders.exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
@@ -48,6 +50,34 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", _("一部返金")
     NOT_REQUIRED = "not_required", _("決済不要")
     CANCELLED = "cancelled", _("取消")
+
+
+class Carrier(models.Model):
+    """A delivery company (配送業者) and the page where a parcel is tracked.
+
+    tracking_url_pattern holds `{number}` where the tracking number goes; empty when the carrier has
+    no tracking page (the mail then shows no link).
+    """
+
+    code = models.SlugField(_("コード"), max_length=30, unique=True)
+    name = models.CharField(_("配送業者名"), max_length=50, unique=True)
+    tracking_url_pattern = models.CharField(_("追跡URLパターン"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("有効"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+
+    class Meta:
+        verbose_name = _("配送業者")
+        verbose_name_plural = _("配送業者")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tracking_url(self, number: str) -> str:
+        """The carrier's tracking page for a number; '' without a number or a pattern."""
+        if not number or not self.tracking_url_pattern:
+            return ""
+        return self.tracking_url_pattern.replace("{number}", quote(number.strip(), safe=""))
 
 
 class Order(models.Model):
@@ -119,6 +149,17 @@ class Order(models.Model):
     tax_summary = models.JSONField(_("税率別内訳"), default=dict, blank=True)
 
     tracking_number = models.CharField(_("お問い合わせ番号"), max_length=40, blank=True)
+    carrier = models.ForeignKey(
+        Carrier,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("配送業者"),
+    )
+    # The business date the parcel left (発送日), as the warehouse reports it; shipped_at is when the
+    # status moved.
+    shipped_on = models.DateField(_("発送日"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("発送日時"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("キャンセル日時"), null=True, blank=True)
@@ -151,6 +192,10 @@ class Order(models.Model):
     @property
     def number(self) -> str:
         return f"{self.pk:08d}"
+
+    @property
+    def tracking_url(self) -> str:
+        return self.carrier.tracking_url(self.tracking_number) if self.carrier_id else ""
 
 
 class OrderLine(models.Model):

@@ -9,6 +9,7 @@ no caller can skip the side effects.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +23,9 @@ from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
 from subscriptions.services import subscription_give_back_cycle
 
-from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderStatus
+from .carriers import DEFAULT_CARRIERS
+from .mails import order_mail_on_move
+from .models import ORDER_TRANSITIONS, Carrier, Order, OrderEvent, OrderStatus
 from .signals import order_status_changed
 
 _TIMESTAMP_ON = {
@@ -59,6 +62,7 @@ def _move(
     kind: str,
     extra_fields: tuple = (),
     before_extra: dict | None = None,
+    notify: bool = True,
 ) -> None:
     """Set the status (and its timestamp), save with update_fields and write the event. Row locked."""
     before = order.status
@@ -69,7 +73,7 @@ def _move(
         setattr(order, stamp, timezone.now())
         fields.append(stamp)
     order.save(update_fields=fields)
-    OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         actor=actor_user,
         kind=kind,
@@ -77,19 +81,28 @@ def _move(
         after={"status": status},
         note=note,
     )
+    # The shop's mail for the status reached: written in this transaction, sent after commit.
+    # notify=False: the caller mails the customer about this move itself (dunning's final notice).
+    if notify:
+        order_mail_on_move(order=order, order_event=event)
     order_status_changed.send(sender=Order, order=order, before=before, after=status, actor_user=actor_user)
 
 
-def order_set_status(*, order_id: int, status: str, actor_user: Any = None, note: str = "") -> Order:
-    """Move an order along the status pipeline (ORDER_TRANSITIONS); Conflict for a forbidden move."""
+def order_set_status(
+    *, order_id: int, status: str, actor_user: Any = None, note: str = "", notify: bool = True
+) -> Order:
+    """Move an order along the status pipeline (ORDER_TRANSITIONS); Conflict for a forbidden move.
+
+    The shop's mail for the new status (orders.mails) is queued unless notify=False.
+    """
     with transaction.atomic():
         order = _lock_order(order_id)
         _require_transition(order, status)
         if status == OrderStatus.CANCELLED:
-            return order_cancel(order_id=order_id, actor_user=actor_user, note=note)
+            return order_cancel(order_id=order_id, actor_user=actor_user, note=note, notify=notify)
         if order.status == OrderStatus.ON_HOLD and status == OrderStatus.NEW:
             return order_release_hold(order_id=order_id, actor_user=actor_user, note=note)
-        _move(order, status, actor_user=actor_user, note=note, kind="status_changed")
+        _move(order, status, actor_user=actor_user, note=note, kind="status_changed", notify=notify)
         return order
 
 
@@ -140,7 +153,7 @@ def _take_stock(wanted: dict[int, int]) -> None:
         ) from None
 
 
-def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Order:
+def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "", notify: bool = True) -> Order:
     """Cancel an order: stock taken for it goes back and a child order gives its 定期回数 back.
 
     orders_created (定期内受注数) stays: it counts orders ever created.
@@ -157,5 +170,63 @@ def order_cancel(*, order_id: int, actor_user: Any = None, note: str = "") -> Or
             )
         if _stock_was_taken(order):
             stock_give_back(quantities=_quantities(order))
-        _move(order, OrderStatus.CANCELLED, actor_user=actor_user, note=note, kind="cancelled")
+        _move(order, OrderStatus.CANCELLED, actor_user=actor_user, note=note, kind="cancelled", notify=notify)
         return order
+
+
+def order_set_shipping(
+    *,
+    order_id: int,
+    carrier_id: int | None,
+    tracking_number: str,
+    shipped_on: date | None,
+    actor_user: Any = None,
+    note: str = "",
+) -> dict[str, tuple[Any, Any]]:
+    """Record carrier, tracking number (配送伝票番号) and shipping date; returns what changed.
+
+    Nothing changed → nothing written (no event), so a repeated import is a no-op.
+    """
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if carrier_id is not None and not Carrier.objects.filter(pk=carrier_id).exists():
+            raise NotFound("carrier_not_found", _("配送業者が見つかりません。"))
+        wanted = {
+            "carrier_id": carrier_id,
+            "tracking_number": tracking_number.strip(),
+            "shipped_on": shipped_on,
+        }
+        changed = {
+            name: (getattr(order, name), value)
+            for name, value in wanted.items()
+            if getattr(order, name) != value
+        }
+        if not changed:
+            return {}
+        for name, (_old, value) in changed.items():
+            setattr(order, name, value)
+        order.save(update_fields=[*changed, "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor_user,
+            kind="shipping_updated",
+            before={name: _jsonable(old) for name, (old, _new) in changed.items()},
+            after={name: _jsonable(new) for name, (_old, new) in changed.items()},
+            note=note,
+        )
+        return changed
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def carriers_install_defaults() -> int:
+    """Create the default carriers (orders.carriers) that are missing; returns how many were made."""
+    made = 0
+    for code, name, pattern, position in DEFAULT_CARRIERS:
+        _carrier, created = Carrier.objects.get_or_create(
+            code=code, defaults={"name": name, "tracking_url_pattern": pattern, "sort_order": position}
+        )
+        made += created
+    return made

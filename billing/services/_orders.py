@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from billing.payment_states import payment_transition_allowed
 from core.errors import Conflict
+from orders.mails import order_mail_on_payment
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import order_release_hold, order_set_status
 from subscriptions.models import AttentionReason
@@ -19,8 +20,8 @@ from subscriptions.models import AttentionReason
 PAYMENT_HOLD_REASONS = frozenset({AttentionReason.PAYMENT_FAILED, AttentionReason.NEEDS_AUTHENTICATION})
 
 
-def _set_status(order: Order, status: str, note: str = "") -> None:
-    updated = order_set_status(order_id=order.pk, status=status, note=note)
+def _set_status(order: Order, status: str, note: str = "", *, notify: bool = True) -> None:
+    updated = order_set_status(order_id=order.pk, status=status, note=note, notify=notify)
     order.status = updated.status
     order.hold_reasons = updated.hold_reasons
 
@@ -84,7 +85,8 @@ def order_cancel_unpaid(*, order: Order, note: str = "") -> None:
         OrderStatus.AWAITING_PAYMENT,
         OrderStatus.READY,
     ):
-        _set_status(order, OrderStatus.CANCELLED, note)
+        # Dunning and the offline deadline send their own cancellation notice: not the shop's too.
+        _set_status(order, OrderStatus.CANCELLED, note, notify=False)
 
 
 def payment_set_status(*, order: Order, target: str, note: str = "") -> None:
@@ -100,10 +102,12 @@ def payment_set_status(*, order: Order, target: str, note: str = "") -> None:
         )
     order.payment_status = target
     order.save(update_fields=["payment_status", "updated_at"])
-    OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         kind="payment_status_changed",
         before={"payment_status": current},
         after={"payment_status": target},
         note=note,
     )
+    # 入金確認 / 返金: the shop's mail, in this transaction, once per move.
+    order_mail_on_payment(order=order, payment_status=target, order_event=event)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "ops",
     "migration",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("export/", views.export, name="export"),
+    path("order-updates/", views.order_updates, name="order_updates"),
+]

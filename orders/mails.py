@@ -1,0 +1,127 @@
+"""The shop's mails about an order: the placeholders filled from the order, queued in the outbox.
+
+A status move queues the mail of the status it reaches (STATUS_MAIL), in the transaction of the
+move, keyed by the move's OrderEvent: one mail per move, however often the same import or action
+is repeated. Payments queue theirs (入金確認, 返金) through order_mail_queue the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from core.money import format_yen
+from notifications.models import MailEvent, Notification
+from notifications.services import notification_send_template
+from subscriptions.models import TimeSlot
+
+from .models import Order, OrderEvent, OrderStatus
+
+# The mail an order's status sends when the order reaches it (received is sent by whoever creates it).
+STATUS_MAIL: dict[str, str] = {
+    OrderStatus.ON_HOLD: MailEvent.ON_HOLD,
+    OrderStatus.AWAITING_PAYMENT: MailEvent.AWAITING_PAYMENT,
+    OrderStatus.READY: MailEvent.READY,
+    OrderStatus.SHIPPED: MailEvent.SHIPPED,
+    OrderStatus.COMPLETED: MailEvent.COMPLETED,
+    OrderStatus.CANCELLED: MailEvent.CANCELLED,
+    OrderStatus.RETURNED: MailEvent.RETURNED,
+}
+
+_PAYMENT_KINDS = {
+    "card": "クレジットカード",
+    "bank_transfer": "銀行振込",
+    "konbini": "コンビニ払い",
+    "cod": "代金引換",
+}
+
+
+def order_ref(order_id: int) -> str:
+    """How the outbox names an order (Notification.ref)."""
+    return f"order:{order_id}"
+
+
+def order_mail_context(order: Order, *, language: str) -> dict[str, Any]:
+    """Every placeholder of notifications.mail_templates.PLACEHOLDERS for this order, in a language."""
+    with translation.override(language):
+        lines = "\n".join(
+            f"{line.product_name} × {line.quantity}  {format_yen(line.line_total)}"
+            for line in order.lines.all()
+        )
+        slot = TimeSlot(order.delivery_time_slot).label if order.delivery_time_slot in TimeSlot.values else ""
+        return {
+            "customer_name": order.customer.name,
+            "order_number": order.number,
+            "order_date": _date(order.creation_date),
+            "items": lines,
+            "items_subtotal": format_yen(order.items_subtotal),
+            "discount_total": format_yen(order.discount_total),
+            "shipping_fee": format_yen(order.shipping_fee),
+            "cod_fee": format_yen(order.cod_fee),
+            "points_used": f"{order.points_used:,}",
+            "total": format_yen(order.total),
+            "payment_method": _(_PAYMENT_KINDS[order.payment_kind])
+            if order.payment_kind in _PAYMENT_KINDS
+            else order.payment_kind,
+            "delivery_date": _date(order.delivery_date),
+            "delivery_time_slot": str(slot),
+            "ship_name": order.ship_name,
+            "ship_address": f"〒{order.ship_postal_code} {order.ship_prefecture}{order.ship_city}"
+            f"{order.ship_line1} {order.ship_line2}".strip(),
+            "carrier": order.carrier.name if order.carrier_id else "",
+            "tracking_number": order.tracking_number,
+            "tracking_url": order.tracking_url,
+            "shipped_date": _date(order.shipped_on),
+            "mypage_url": settings.SITE_URL.rstrip("/") + reverse("mypage:home"),
+            "shop_name": settings.INVOICE_ISSUER_NAME,
+        }
+
+
+def _date(value: Any) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+def _language(order: Order) -> str:
+    language = order.customer.language or settings.LANGUAGE_CODE
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def order_mail_queue(*, order: Order, event: str, key: str) -> Notification | None:
+    """Queue the shop's `event` mail for an order, once per key; None when that mail is off."""
+    language = _language(order)
+    return notification_send_template(
+        key=key,
+        event=event,
+        to_email=order.customer.user.email,
+        language=language,
+        context=order_mail_context(order, language=language),
+        customer=order.customer,
+        ref=order_ref(order.pk),
+    )
+
+
+def order_mail_on_move(*, order: Order, order_event: OrderEvent) -> Notification | None:
+    """The mail of the status the order just reached, keyed by the move (one per move)."""
+    event = STATUS_MAIL.get(order.status)
+    if event is None:
+        return None
+    return order_mail_queue(order=order, event=event, key=f"order-mail:{order.pk}:{event}:{order_event.pk}")
+
+
+def order_mail_on_payment(
+    *, order: Order, payment_status: str, order_event: OrderEvent
+) -> Notification | None:
+    """入金確認 when a payment is marked paid, 返金 when refunded; nothing for the other payment moves."""
+    event = {"paid": MailEvent.PAYMENT_CONFIRMED, "refunded": MailEvent.REFUNDED}.get(payment_status)
+    if event is None:
+        return None
+    return order_mail_queue(order=order, event=event, key=f"order-mail:{order.pk}:{event}:{order_event.pk}")
+
+
+def order_mail_received(*, order: Order) -> Notification | None:
+    """The サンクスメール for a new order, once per order."""
+    return order_mail_queue(order=order, event=MailEvent.RECEIVED, key=f"order-mail:{order.pk}:received")
