@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, DomainError
 
 from .models import LANGUAGE_CHOICES, PREFECTURES, Address, Customer
+from .postal import postal_normalize
 
 POSTAL_CODE = re.compile(r"^\d{3}-?\d{4}$")
 
 
 def normalise_postal_code(value: str) -> str:
-    """ "1000001" or "100-0001" (also full-width digits) -> "100-0001"."""
-    digits = re.sub(r"\D", "", value.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
-    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 else value
+    """ "1000001", "100-0001", "１００－０００１", "〒100-0001" -> "100-0001"; anything else as typed."""
+    code = postal_normalize(value)
+    return f"{code[:3]}-{code[3:]}" if code else value
 
 
 def customer_create(

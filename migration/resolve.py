@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from billing.models import PaymentKind, PaymentMethod
 from catalog.models import Course, Product
 from customers.models import Address, Customer, CustomerGroup
+from customers.services import normalise_postal_code
 from subscriptions.models import AttentionReason, ShopPolicy
 from subscriptions.selectors import course_allows_cycle
 
@@ -52,8 +53,6 @@ class Plan:
 
 
 def address_key(record: SourceSubscription) -> tuple:
-    from customers.services import normalise_postal_code
-
     return (
         record.recipient_name or record.name,
         normalise_postal_code(record.postal_code),

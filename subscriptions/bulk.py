@@ -8,14 +8,16 @@ delivery moves on, orders_created (定期内受注数) and cycle_count (定期�
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
-from core.copy import NULL, copy_field, copy_text
+from core.copy import NULL, copy_field, copy_text, insert_rows
 
-from .models import ActorKind, Subscription, SubscriptionEvent
+from .actors import Actor
+from .models import ActorKind, Subscription, SubscriptionEvent, SubscriptionItem
 from .schedule import NextDelivery, delivery_number
 
 COUPON_CHANGED = "coupon_changed"  # services._common.EventKind.COUPON_CHANGED, the kind the services write
@@ -206,3 +208,95 @@ def subscription_restore_coupon(*, subscription_id: int, coupon_id: int, order_i
             after={"coupon_id": coupon_id, "order_id": order_id},
         )
     return bool(restored)
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """One subscription for subscriptions_bulk_create: its columns (attnames), its items as
+    (product id, quantity) with one entry per product, and the timeline event that says where it
+    came from."""
+
+    customer_id: int
+    fields: dict
+    items: list[tuple[int, int]]
+    event_kind: str
+    event_after: dict = field(default_factory=dict)
+    event_note: str = ""
+
+
+def subscriptions_bulk_create(*, subscriptions: list[NewSubscription], actor: Actor) -> list[int]:
+    """Create subscriptions with their items and one timeline event each (imports: the caller
+    checked the batch — customers, addresses and payment methods exist). Their ids in order."""
+    ids = insert_rows(Subscription, [{"customer_id": new.customer_id, **new.fields} for new in subscriptions])
+    insert_rows(
+        SubscriptionItem,
+        [
+            {"subscription_id": pk, "product_id": product_id, "quantity": quantity}
+            for pk, new in zip(ids, subscriptions, strict=True)
+            for product_id, quantity in new.items
+        ],
+    )
+    insert_rows(
+        SubscriptionEvent,
+        [
+            {
+                "subscription_id": pk,
+                "actor_kind": actor.kind,
+                "actor_id": actor.user_id,
+                "kind": new.event_kind,
+                "before": {},
+                "after": new.event_after,
+                "note": new.event_note,
+            }
+            for pk, new in zip(ids, subscriptions, strict=True)
+        ],
+    )
+    return ids
+
+
+def _comparable(value: object) -> object:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def subscription_update_from_source(
+    *,
+    subscription_id: int,
+    fields: dict,
+    items: list[tuple[int, int]],
+    actor: Actor,
+    event_kind: str,
+    event_after: dict,
+    event_note: str = "",
+) -> Subscription:
+    """A subscription takes the values another system holds for it (a re-import of a changed row):
+    the fields and items that differ change, and one timeline event records which, before and after
+    (always written, so the timeline shows the source was read again)."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        before, after = {}, {}
+        for name, value in fields.items():
+            old = getattr(subscription, name)
+            if _comparable(old) != _comparable(value):
+                before[name], after[name] = _comparable(old), _comparable(value)
+                setattr(subscription, name, value)
+        old_items = sorted(subscription.items.values_list("product_id", "quantity"))
+        new_items = sorted(items)
+        if old_items != new_items:
+            before["items"], after["items"] = old_items, new_items
+            subscription.items.all().delete()
+            SubscriptionItem.objects.bulk_create(
+                SubscriptionItem(subscription=subscription, product_id=pid, quantity=q)
+                for pid, q in new_items
+            )
+        if before:
+            subscription.save(update_fields=[*fields, "updated_at"])
+        SubscriptionEvent.objects.create(
+            subscription=subscription,
+            actor_kind=actor.kind,
+            actor_id=actor.user_id,
+            kind=event_kind,
+            before=before,
+            after={**after, **event_after},
+            note=event_note,
+        )
+    return subscription

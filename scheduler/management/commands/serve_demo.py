@@ -18,6 +18,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from billing.demo import demo_give_cards
+from billing.localstripe_server import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    free_port,
+    start_localstripe,
+    stop_localstripe,
+)
+from scheduler.demo_beat import start_demo_beat
+
 
 def demo_site_url(host: str, port: int) -> str:
     """The address a person opens for a server bound to host:port (a wildcard bind is this machine)."""
@@ -59,8 +69,6 @@ class Command(BaseCommand):
             if not settings.STRIPE_SECRET_KEY:
                 server = self._start_localstripe(host, port, stripe_port)
             if not no_nightly:
-                from scheduler.demo_beat import start_demo_beat
-
                 start_demo_beat(stop_beat)
                 self.stdout.write("nightly run: in-process, at start and daily at 02:00 shop time")
             self.stdout.write(
@@ -71,15 +79,10 @@ class Command(BaseCommand):
         finally:
             stop_beat.set()
             if server is not None:
-                from billing.localstripe_server import stop_localstripe
-
                 stop_localstripe(server)
                 self.stdout.write("localstripe stopped")
 
     def _start_localstripe(self, host: str, port: int, stripe_port: int):  # noqa: ANN202
-        from billing.demo import demo_give_cards
-        from billing.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, free_port, start_localstripe
-
         # A free port unless told otherwise: a busy one could be answered by somebody else's server.
         server = start_localstripe(stripe_port or free_port(), log_path=settings.VAR_DIR / "localstripe.log")
         settings.STRIPE_SECRET_KEY = SECRET_KEY

@@ -1,4 +1,4 @@
-"""Review r2: bad input to the my-page API and pages answers a 4xx with {code, message}, never a 500."""
+"""Bad input to the my-page API and pages answers a 4xx with {code, message}, never a 500."""
 
 from __future__ import annotations
 
