@@ -9,4 +9,4 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # Inside ready(): receivers import models, which Django allows only once the apps are loaded.
-        from . import signals  # noqa: F401 - connects the card-update hook
+        from . import signals  # noqa: F401 - connects the card-update hook once models are loaded (app loading forces it here)

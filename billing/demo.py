@@ -9,6 +9,7 @@ Demo rewards: the demo customer gets points and a coupon to try on the my page (
 
 from __future__ import annotations
 
+import stripe
 from django.conf import settings
 from django.db import transaction
 
@@ -33,8 +34,6 @@ DEMO_COUPON_CODE = "DEMO500"
 
 def _new_test_card(number: str) -> str:
     """What Stripe.js does in a browser; only ever with public test numbers, only for the demo."""
-    import stripe
-
     client = stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None,

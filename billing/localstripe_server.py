@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import stripe
+
 SECRET_KEY = "sk_test_12345"
 PUBLISHABLE_KEY = "pk_test_12345"
 
@@ -80,8 +82,6 @@ class LocalStripe:
     process: subprocess.Popen
 
     def client(self):  # noqa: ANN201
-        import stripe
-
         return stripe.StripeClient(SECRET_KEY, base_addresses={"api": self.url}, max_network_retries=0)
 
     def register_webhook(self, *, url: str, secret: str) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import redis
 from django.conf import settings
 
 KEY_PREFIX = "teiki:payments:rate"
@@ -55,8 +56,6 @@ class RedisLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        import redis
-
         self.rate = max(1, rate)
         self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._clock, self._sleep = clock, sleep

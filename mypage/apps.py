@@ -9,4 +9,4 @@ class MypageConfig(AppConfig):
 
     def ready(self) -> None:
         # Inside ready(): receivers import models, which Django allows only once the apps are loaded.
-        from . import language, signals  # noqa: F401 - connects the sign-up and sign-in receivers
+        from . import language, signals  # noqa: F401 - connects the sign-up and sign-in receivers once models are loaded (app loading forces it here)

@@ -7,6 +7,6 @@ class OpsConfig(AppConfig):
     verbose_name = _("運用監視")
 
     def ready(self) -> None:
-        from . import metrics
+        from . import metrics  # models are loaded only now: Django's app loading forces this import here
 
         metrics.register()
