@@ -26,7 +26,9 @@ class CheckoutForm(forms.Form):
         choices=[(n, n) for n in range(1, MAX_QUANTITY + 1)],
         initial=1,
     )
-    cycle_id = forms.TypedChoiceField(label=_("お届け周期"), coerce=int, choices=())
+    cycle_id = forms.TypedChoiceField(
+        label=_("お届け周期"), coerce=int, choices=(), required=False, empty_value=None
+    )
     first_delivery_date = forms.DateField(label=_("初回お届け日"), widget=forms.Select)
     time_slot = forms.ChoiceField(label=_("お届け時間帯"), choices=TimeSlot.choices, required=False)
     # A new customer's account (allauth's user, made when the order is placed).

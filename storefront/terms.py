@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from billing.models import CaptureMethod, PaymentKind, PaymentPolicy
 from catalog.models import Course, CourseCycle, CourseItem, describe_cycle
@@ -23,7 +23,8 @@ from pricing.selectors import PricingCatalog
 from subscriptions.models import ShopPolicy
 from subscriptions.selectors import today_in_shop
 
-BUTTON_LABEL = "注文を確定する（定期購入）"
+# Marked for translation here; shown with gettext where the screen is drawn.
+BUTTON_LABEL = gettext_noop("注文を確定する（定期購入）")
 
 
 def course_list() -> list[Course]:
