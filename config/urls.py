@@ -26,6 +26,7 @@ urlpatterns = [
     path("mypage/", include("mypage.urls")),
     path("", include("storefront.urls")),  # /courses/, the checkout, /api/courses/, /api/checkout/
     path("api/", include("mypage.api_urls")),
+    path("api/", include("storefront.api_urls")),  # /api/courses/, /api/checkout/
     path("api/insights/", include("insights.api_urls")),
     path(
         "", include("billing.urls")

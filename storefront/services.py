@@ -486,6 +486,7 @@ def checkout_place(
         # leaves the order as the nightly run's would be (payment failed, dunning retries).
         payment_charge_order(order_id=result.order.pk, today=today)
         result.order.refresh_from_db()
+        result.subscription.refresh_from_db()
     return result
 
 

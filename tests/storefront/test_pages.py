@@ -11,7 +11,7 @@ from notifications.models import Notification
 from orders.models import Order
 from storefront.models import FinalConfirmation
 from subscriptions.models import Subscription
-from tests.factories import AddressFactory, CustomerFactory
+from tests.factories import AddressFactory, CourseFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,9 @@ def test_course_list_and_page_show_prices_cycles_fees_and_terms(
     with django_assert_max_num_queries(16):
         page = client.get(reverse("storefront:courses")).content.decode()
     assert "青汁定期コース" in page and "¥1,530" in page and "¥4,530" in page
+    CourseFactory(code="second")
+    with django_assert_max_num_queries(16):
+        assert "second" in client.get(reverse("storefront:courses")).content.decode()
     with django_assert_max_num_queries(24):
         page = client.get(reverse("storefront:course", args=["aojiru"])).content.decode()
     for text in ("初回", "2回目以降", "¥980", "¥3,980", "1ヶ月ごと", "2ヶ月ごと", "最低継続回数: 3回",
