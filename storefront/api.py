@@ -49,15 +49,27 @@ def _priced(priced: Any) -> dict[str, Any]:
     }
 
 
-def _course_payload(
-    course: Any, catalog: PricingCatalog, policy: ShopPolicy, shipping: list[str]
-) -> dict[str, Any]:
-    prices = terms.course_prices(course=course, catalog=catalog)
+def _shop_terms(policy: ShopPolicy) -> dict[str, Any]:
+    """What every course shares (dates, time slots, payment kinds, shipping): read once per request."""
     today = today_in_shop()
     earliest, latest = first_delivery_range(
         first_creation=first_creation_date(policy, today), today=today, calendar=policy.business_calendar(),
         lead_days=policy.lead_days, window_days=policy.date_change_max_days,
     )  # fmt: skip
+    return {
+        "first_delivery_earliest": earliest,
+        "first_delivery_latest": latest,
+        "time_slots": [{"value": value, "label": str(label)} for value, label in TimeSlot.choices],
+        "payment_kinds": [
+            {"value": k.value, "label": str(k.label), "timing": terms.payment_timing(k.value, policy)}
+            for k in PAYMENT_KINDS
+        ],
+        "shipping": terms.shipping_lines(),
+    }
+
+
+def _course_payload(course: Any, catalog: PricingCatalog, policy: ShopPolicy, shared: dict) -> dict[str, Any]:
+    prices = terms.course_prices(course=course, catalog=catalog)
     return {
         "code": course.code,
         "name": course.name,
@@ -83,14 +95,7 @@ def _course_payload(
             }
             for c in course.cycles.all()
         ],  # fmt: skip
-        "first_delivery_earliest": earliest,
-        "first_delivery_latest": latest,
-        "time_slots": [{"value": value, "label": str(label)} for value, label in TimeSlot.choices],
-        "payment_kinds": [
-            {"value": k.value, "label": str(k.label), "timing": terms.payment_timing(k.value, policy)}
-            for k in PAYMENT_KINDS
-        ],
-        "shipping": shipping,
+        **shared,
         "cancellation": terms.cancellation_lines(course, policy),
         "course_version": terms.course_version(course, catalog),
     }
@@ -103,8 +108,8 @@ class CourseListAPI(APIView):
     def get(self, request: Request) -> Response:
         catalog = PricingCatalog.load(on=today_in_shop())
         policy = ShopPolicy.current()
-        shipping = terms.shipping_lines()
-        return Response([_course_payload(c, catalog, policy, shipping) for c in terms.course_list()])
+        shared = _shop_terms(policy)
+        return Response([_course_payload(c, catalog, policy, shared) for c in terms.course_list()])
 
 
 class CourseDetailAPI(APIView):
@@ -119,7 +124,8 @@ class CourseDetailAPI(APIView):
         if course is None:
             raise Http404("no such course")
         catalog = PricingCatalog.load(on=today_in_shop())
-        return Response(_course_payload(course, catalog, ShopPolicy.current(), terms.shipping_lines()))
+        policy = ShopPolicy.current()
+        return Response(_course_payload(course, catalog, policy, _shop_terms(policy)))
 
 
 def _input(request: Request) -> CheckoutInput:

@@ -36,7 +36,7 @@ def test_courses_list_and_detail(client, course, django_assert_max_num_queries) 
     CourseFactory(code="second")
     with CaptureQueriesContext(connection) as two:
         assert len(client.get("/api/courses/").json()) == 2
-    assert len(two) == len(one)
+    assert len(two) == len(one), "\n".join(q["sql"][:150] for q in two.captured_queries)
     missing = client.get("/api/courses/nope/")
     assert missing.status_code == 404 and set(missing.json()) >= {"code", "message"}
 
