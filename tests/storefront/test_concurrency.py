@@ -45,7 +45,9 @@ def test_twenty_checkouts_for_the_last_five_units(course) -> None:  # noqa: ANN0
     product = course.items.get().product
     product.stock = 5
     product.save()
-    results = _run_all([lambda n=n: checkout_place(data=_input(n), key=f"rush-key-{n:04d}") for n in range(20)])
+    results = _run_all(
+        [lambda n=n: checkout_place(data=_input(n), key=f"rush-key-{n:04d}") for n in range(20)]
+    )
     placed = [r for r in results if not isinstance(r, DomainError)]
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(placed) == 5 and len(refused) == 15
