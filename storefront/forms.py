@@ -29,7 +29,7 @@ class CheckoutForm(forms.Form):
     cycle_id = forms.TypedChoiceField(
         label=_("お届け周期"), coerce=int, choices=(), required=False, empty_value=None
     )
-    first_delivery_date = forms.DateField(label=_("初回お届け日"), widget=forms.Select)
+    first_delivery_date = forms.DateField(label=_("初回お届け日"), widget=forms.Select, required=False)
     time_slot = forms.ChoiceField(label=_("お届け時間帯"), choices=TimeSlot.choices, required=False)
     # A new customer's account (allauth's user, made when the order is placed).
     email = forms.EmailField(label=_("メールアドレス"), required=False)

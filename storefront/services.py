@@ -499,8 +499,8 @@ def _place(
     staff: bool,
     today: date,
 ) -> CheckoutResult:
-    # Validate before creating anyone, then again with the customer for points and saved rows.
-    checkout_quote(data=data, customer=customer, staff=staff, today=today)
+    # A refusal anywhere below rolls the whole transaction back, the new customer included, so the
+    # quote is made once, with the customer (points, saved rows) it is for.
     customer = _customer(data, customer)
     if not staff:
         actor = Actor.customer(customer.user)

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from catalog.models import Product
+from notifications.services import mail_templates_install_defaults
 from pricing.models import BillingPolicy, CodFee
 from tests.factories import CourseFactory
 
@@ -25,6 +26,9 @@ def frozen():
 
 @pytest.fixture
 def shop(db, policy, frozen):  # noqa: ANN001
+    # The shop's mail templates come from a data migration, which a transactional test elsewhere
+    # in the run may have flushed: install the missing ones (idempotent).
+    mail_templates_install_defaults()
     billing = BillingPolicy.current()
     billing.shipping_base_fee = 550
     billing.shipping_free_from = 5000
