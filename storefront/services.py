@@ -34,6 +34,7 @@ from core.money import format_yen
 from customers.models import Address, Customer
 from customers.postal import postal_lookup
 from customers.services import address_create, customer_create, customer_set_language
+from notifications.services import notification_send
 from orders.mails import order_mail_received
 from orders.models import Order
 from orders.services import order_create_for_subscription
@@ -45,7 +46,12 @@ from pricing.services.coupons import coupon_refusal_message
 from subscriptions.actors import Actor
 from subscriptions.cycles import Cycle, delivery_date
 from subscriptions.models import AttentionReason, PointsReservation, ShopPolicy, Subscription, TimeSlot
-from subscriptions.selectors import course_cycle_to_cycle, first_creation_date, today_in_shop
+from subscriptions.selectors import (
+    course_cycle_to_cycle,
+    first_creation_date,
+    today_in_shop,
+    upcoming_deliveries,
+)
 from subscriptions.services import subscription_create, subscription_record_order
 
 from . import terms
@@ -551,4 +557,30 @@ def _place(
         confirmed_at=timezone.now(),
     )
     order_mail_received(order=order)
+    _mail_terms(customer, subscription, quote)
     return CheckoutResult(checkout, subscription, order)
+
+
+def _mail_terms(customer: Customer, subscription: Subscription, quote: Quote) -> None:
+    """The terms mail beside the shop's サンクスメール: what was confirmed (amounts, payment, how to
+    cancel) and the deliveries ahead, in the customer's language, through the outbox."""
+    subscription.refresh_from_db(fields=["next_sequence", "next_delivery_date", "next_creation_date"])
+    notification_send(
+        key=f"checkout-terms:{subscription.pk}",
+        kind="checkout_terms",
+        to_email=customer.user.email,
+        customer=customer,
+        context={
+            "customer_name": customer.name,
+            "course_name": quote.course.name,
+            "subscription_id": subscription.pk,
+            "sections": quote.sections,
+            "upcoming": [
+                {"sequence": 1, "delivery_date": quote.first_delivery_date},
+                *(
+                    {"sequence": r.sequence, "delivery_date": r.delivery_date}
+                    for r in upcoming_deliveries(subscription, 3)
+                ),
+            ],
+        },
+    )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -142,8 +143,6 @@ def _input(form: CheckoutForm, code: str, request: HttpRequest) -> CheckoutInput
 
 
 def _to_session(data: CheckoutInput, password: str) -> dict[str, Any]:
-    from django.contrib.auth.hashers import make_password
-
     stored = asdict(replace(data, password="", password_hash=make_password(password) if password else ""))
     stored["first_delivery_date"] = data.first_delivery_date.isoformat() if data.first_delivery_date else None
     return stored
@@ -240,7 +239,12 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("storefront:checkout", code=code)
         subscription = result.subscription
         request.session[DONE] = [*request.session.get(DONE, []), subscription.pk]
-        request.session[DRAFT] = {**draft, "placed": subscription.pk}
+        # Kept for a repeat of this click (it replays), without the password hash, now in the account.
+        request.session[DRAFT] = {
+            **draft,
+            "data": {**draft["data"], "password_hash": ""},
+            "placed": subscription.pk,
+        }
         if customer is None and not result.replayed:
             _welcome(request, result.checkout.customer)
         return redirect("storefront:done", subscription_id=subscription.pk)

@@ -106,6 +106,17 @@ def test_placing_an_offline_checkout_creates_everything_once(
     assert record.course_version == quote.course_version
     assert record.button_label == "注文を確定する（定期購入）"
     assert Notification.objects.filter(kind="mail:received", to_email="new@example.com").count() == 1
+    terms_mail = Notification.objects.get(kind="checkout_terms")
+    assert "青汁定期コース" in terms_mail.subject
+    for text in (
+        "¥1,530",
+        "¥4,530",
+        "3回分のお支払い総額",
+        "解約",
+        "2回目: 2027年2月20日",
+        "3回目: 2027年3月20日",
+    ):
+        assert text in terms_mail.body, text
     # the product's stock was taken
     course.items.get().product.refresh_from_db()
     assert course.items.get().product.stock == 99
@@ -190,3 +201,21 @@ def test_card_checkout_charges_once_through_localstripe(course, stripe_settings,
     assert again.replayed
     assert PaymentAttempt.objects.filter(order=result.order).count() == 1
     assert result.subscription.payment_method.last4 == "4242"
+
+
+def test_an_english_checkout_gets_its_terms_mail_in_english(course) -> None:  # noqa: ANN001
+    from django.utils import translation
+
+    with translation.override("en"):
+        result = checkout_place(data=new_customer_input(), key="english-key-1")
+    assert result.subscription.customer.language == "en"
+    mail = Notification.objects.get(kind="checkout_terms")
+    assert mail.subject == "Your subscription to 青汁定期コース: the terms"
+    for text in (
+        "Dear 新井 初子",
+        "Price of each later delivery",
+        "#2: Sat, February 20, 2027",
+        "Cancelling",
+    ):
+        assert text in mail.body, text
+    assert FinalConfirmation.objects.get().language == "en"
