@@ -134,3 +134,12 @@ def test_signed_in_customer_picks_a_saved_address_and_sees_the_record_on_the_my_
     other = CustomerFactory()
     client.force_login(other.user)
     assert client.get(reverse("storefront:confirmation", args=[sub.pk])).status_code == 404
+
+
+def test_checkout_and_confirmation_pages_query_counts(client, course, django_assert_max_num_queries) -> None:  # noqa: ANN001
+    url = reverse("storefront:checkout", args=["aojiru"])
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
+    response = client.post(url, _form(city="千代田区千代田"))
+    with django_assert_max_num_queries(30):
+        assert "注文を確定する" in client.get(response["Location"]).content.decode()
