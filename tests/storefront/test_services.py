@@ -219,3 +219,18 @@ def test_an_english_checkout_gets_its_terms_mail_in_english(course) -> None:  # 
     ):
         assert text in mail.body, text
     assert FinalConfirmation.objects.get().language == "en"
+
+
+def test_the_nightly_run_charges_the_second_delivery_what_the_screen_said(course) -> None:  # noqa: ANN001
+    from scheduler.generation import generate_due
+
+    data = new_customer_input(payment_kind=PaymentKind.COD, quantity=2)
+    quote = checkout_quote(data=data)
+    sub = checkout_place(data=data, key="nightly-key-1").subscription
+    result = generate_due(run_date=sub.next_creation_date)
+    assert result.orders_created == 1
+    second = Order.objects.get(subscription=sub, sequence=2)
+    assert (second.items_subtotal, second.shipping_fee, second.cod_fee, second.total) == (
+        quote.later.items_subtotal, quote.later.shipping_fee, quote.later.cod_fee, quote.later.total,
+    )  # fmt: skip
+    assert second.delivery_date == quote.second_delivery_date
