@@ -24,7 +24,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),  # Django's, remembered per customer
     path("mypage/", include("mypage.urls")),
+    path("", include("storefront.urls")),  # /courses/, the checkout, /api/courses/, /api/checkout/
     path("api/", include("mypage.api_urls")),
+    path("api/", include("storefront.api_urls")),  # /api/courses/, /api/checkout/
     path("api/insights/", include("insights.api_urls")),
     path(
         "", include("billing.urls")

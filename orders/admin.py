@@ -181,6 +181,11 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # child orders come from the nightly run
 
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None):  # noqa: ANN201
+        """A phone order (手動受注) is a checkout: the storefront's page makes the subscription and its
+        first order through the checkout service (same pricing and stock check)."""
+        return redirect("admin:storefront_checkout_add")
+
     @admin.display(description=_("受注番号"), ordering="id")
     def number(self, obj: Order) -> str:
         return obj.number

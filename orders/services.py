@@ -25,7 +25,7 @@ from subscriptions.services import subscription_give_back_cycle
 
 from .carriers import DEFAULT_CARRIERS
 from .mails import order_mail_on_move
-from .models import ORDER_TRANSITIONS, Carrier, Order, OrderEvent, OrderStatus
+from .models import ORDER_TRANSITIONS, Carrier, Order, OrderEvent, OrderLine, OrderStatus
 from .signals import order_status_changed
 
 _TIMESTAMP_ON = {
@@ -230,3 +230,77 @@ def carriers_install_defaults() -> int:
         )
         made += created
     return made
+
+
+def order_create_for_subscription(
+    *,
+    subscription: Any,
+    sequence: int,
+    delivery_date: date,
+    creation_date: date,
+    priced: Any,
+    hold_reasons: list[str] | None = None,
+    actor_user: Any = None,
+    note: str = "",
+) -> Order:
+    """One child order made outside the nightly run (a checkout's first order, a phone order), with
+    the lines and totals of `priced` (a pricing.pricing.PricedOrder from the same PricingBook the
+    nightly run prices with) and the stock taken in the caller's transaction.
+
+    Conflict "stock_short" when a tracked product has too little stock: nothing is written (the
+    caller's transaction rolls back). The unique (subscription, sequence) constraint makes a second
+    order for the same delivery impossible.
+    """
+    address = subscription.shipping_address
+    method = subscription.payment_method
+    reasons = sorted(set(hold_reasons or ()))
+    with transaction.atomic():
+        order = Order.objects.create(
+            customer_id=subscription.customer_id,
+            subscription=subscription,
+            sequence=sequence,
+            status=OrderStatus.ON_HOLD if reasons else OrderStatus.NEW,
+            hold_reasons=reasons,
+            creation_date=creation_date,
+            delivery_date=delivery_date,
+            delivery_time_slot=subscription.delivery_time_slot,
+            ship_name=address.recipient_name if address else "",
+            ship_postal_code=address.postal_code if address else "",
+            ship_prefecture=address.prefecture if address else "",
+            ship_city=address.city if address else "",
+            ship_line1=address.line1 if address else "",
+            ship_line2=address.line2 if address else "",
+            ship_phone=address.phone if address else "",
+            ship_remote_island=bool(address and address.is_remote_island),
+            payment_method=method,
+            payment_kind=method.kind if method else "",
+            **priced.order_fields(),
+        )
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product_id=line.product_id,
+                sku=line.sku,
+                product_name=line.product_name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                line_total=line.line_total,
+            )
+            for line in priced.lines
+        )
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor_user,
+            kind="created",
+            before={},
+            after={"status": order.status, "sequence": sequence, "total": order.total},
+            note=note,
+        )
+        if AttentionReason.STOCK_SHORT not in reasons:
+            # Last, so the product rows stay locked only until the caller commits.
+            wanted: dict[int, int] = {}
+            for line in priced.lines:
+                wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+            _take_stock(wanted)
+        return order

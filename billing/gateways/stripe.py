@@ -159,10 +159,12 @@ class StripeGateway:
         return customer["id"]
 
     def setup_intent_create(self, *, customer_id: str) -> SetupIntentResult:
-        intent = self._call(
-            self.client.v1.setup_intents.create,
-            params={"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]},
-        )
+        # customer_id "": a checkout whose customer does not exist yet; the card is attached to the
+        # customer when the order is placed (payment_method_save).
+        params = {"usage": "off_session", "payment_method_types": ["card"]}
+        if customer_id:
+            params["customer"] = customer_id
+        intent = self._call(self.client.v1.setup_intents.create, params=params)
         return SetupIntentResult(id=intent["id"], client_secret=intent["client_secret"])
 
     def payment_method_retrieve(self, payment_method_id: str) -> CardDetails:

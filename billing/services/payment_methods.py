@@ -187,3 +187,36 @@ def payment_method_deactivate(*, method: PaymentMethod) -> None:
 def payment_method_list(customer: Customer) -> QuerySet[PaymentMethod]:
     """The customer's active methods, default first (a selector: my page and API)."""
     return customer.payment_methods.filter(is_active=True).order_by("-is_default", "-id")
+
+
+def payment_method_setup_intent_for_checkout() -> dict[str, str]:
+    """A SetupIntent for a checkout whose customer may not exist yet: the browser confirms the card
+    with Stripe.js; placing the order attaches it to the new customer (payment_method_save)."""
+    intent = _gateway_call(get_gateway().setup_intent_create, customer_id="")
+    return {
+        "setup_intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    }
+
+
+def payment_method_offline(*, customer: Customer, kind: str) -> PaymentMethod:
+    """The customer's bank-transfer, konbini or cash-on-delivery method, made on first use (one
+    active row per kind, so a second checkout reuses it)."""
+    if kind not in (PaymentKind.BANK_TRANSFER, PaymentKind.KONBINI, PaymentKind.COD):
+        raise DomainError("invalid_payment_kind", _("お支払い方法が正しくありません。"), field="payment_kind")
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        method = PaymentMethod.objects.filter(customer=customer, kind=kind, is_active=True).first()
+        if method is None:
+            has_default = customer.payment_methods.filter(is_active=True, is_default=True).exists()
+            method = PaymentMethod.objects.create(customer=customer, kind=kind, is_default=not has_default)
+        return method
+
+
+def payment_method_owned(*, customer: Customer, payment_method_id: int) -> PaymentMethod:
+    """One of the customer's active methods (a saved card chosen at checkout); NotFound otherwise."""
+    method = PaymentMethod.objects.filter(pk=payment_method_id, customer=customer, is_active=True).first()
+    if method is None:
+        raise NotFound("payment_method_not_found", _("お支払い方法が見つかりません。"))
+    return method

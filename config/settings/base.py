@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "billing",
     "notifications",
     "mypage",
+    "storefront",
     "scheduler",
     "insights",
     "django_prometheus",

@@ -7,6 +7,7 @@ from .dates import (
     subscription_change_next_date,
     subscription_create,
     subscription_recompute_next,
+    subscription_record_order,
     subscription_skip_next,
     subscription_unskip,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "subscription_give_back_cycle",
     "subscription_pause",
     "subscription_recompute_next",
+    "subscription_record_order",
     "subscription_restart",
     "subscription_resume",
     "subscription_set_coupon",

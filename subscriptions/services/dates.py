@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Course, Product
-from core.errors import DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.formats import format_short_date
 
 from ..actors import Actor
 from ..cycles import Cycle, CycleError, delivery_date, first_sequence_on_or_after
 from ..models import CycleChangeMode, ShopPolicy, Subscription, SubscriptionItem, SubscriptionStatus, TimeSlot
-from ..schedule import change_deadline_for
+from ..schedule import change_deadline_for, delivery_number
 from ..selectors import course_allows_cycle, first_creation_date, today_in_shop
 from ._common import (
     NEXT_FIELDS,
@@ -117,8 +117,13 @@ def subscription_create(
     actor: Actor,
     source: str = "",
     utm: dict | None = None,
+    coupon=None,
+    remarks: str = "",
 ) -> Subscription:
-    """Sign a customer up for a course; delivery 1 falls on `first_delivery_date` (the anchor)."""
+    """Sign a customer up for a course; delivery 1 falls on `first_delivery_date` (the anchor).
+
+    `coupon`: a pricing.Coupon the customer entered at checkout (already judged usable by pricing).
+    """
     policy = ShopPolicy.current()
     if not course.is_active and actor.is_customer:
         raise DomainError("course_inactive", _("このコースは現在お申し込みを受け付けていません。"))
@@ -159,6 +164,8 @@ def subscription_create(
             utm_source=utm.get("source", ""),
             utm_medium=utm.get("medium", ""),
             utm_campaign=utm.get("campaign", ""),
+            coupon=coupon,
+            remarks=remarks,
         )
         _set_cycle(subscription, cycle)
         recompute_next(subscription, policy)
@@ -171,6 +178,39 @@ def subscription_create(
         after["items"] = {str(product.pk): qty for product, qty in items}
         write_event(subscription, actor=actor, kind=EventKind.CREATED, before={}, after=after)
     return subscription
+
+
+def subscription_record_order(
+    *, subscription_id: int, sequence: int, delivery_date: date, order_id: int, actor: Actor
+) -> Subscription:
+    """The schedule once the order of `sequence` was created outside the nightly run (a checkout, a
+    phone order): one more order and 定期回数, and next_* move to the delivery after it — the same
+    advance the nightly run writes in bulk (subscriptions.bulk.schedule_after_order)."""
+    with transaction.atomic():
+        subscription = lock_subscription(subscription_id, actor)
+        if subscription.next_sequence != sequence:
+            raise Conflict(
+                "sequence_mismatch",
+                _("この定期購入の次回は%(next)d回目です。") % {"next": subscription.next_sequence},
+            )
+        before = snapshot(subscription, (*NEXT_FIELDS, "orders_created", "cycle_count"))
+        subscription.next_sequence = sequence + 1
+        subscription.orders_created += 1
+        subscription.cycle_count = delivery_number(subscription.cycle_count)
+        subscription.last_delivery_date = delivery_date
+        recompute_next(subscription, ShopPolicy.current())
+        return save_with_event(
+            subscription,
+            actor=actor,
+            kind="order_created",
+            fields=[*NEXT_FIELDS, "orders_created", "cycle_count", "last_delivery_date"],
+            before=before,
+            extra_after={
+                "order_id": order_id,
+                "sequence": sequence,
+                "delivery_date": delivery_date.isoformat(),
+            },
+        )
 
 
 def subscription_skip_next(*, subscription_id: int, actor: Actor) -> Subscription:
