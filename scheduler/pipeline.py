@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from billing.stages import simulating, stage_charge_new_orders, stage_dunning
 from core.errors import Conflict
 from notifications.models import Notification
+from orders.rules.bulk import stage_order_rules
 from notifications.outbox import BrokerUnavailable, outbox_sweep
 from notifications.services import notification_send
 from pricing.services.points import stage_expire_points
@@ -151,6 +152,8 @@ BEFORE_GENERATION: list[Stage] = [stage_resume_paused, stage_mark_run_started]
 # Billing (h4) puts its charge stage first here; point expiry (h5) goes after the reminders.
 AFTER_GENERATION: list[Stage] = [
     stage_charge_new_orders,
+    # After the charges: rules see the payment outcome, and 出荷待ち never takes an order from charging.
+    stage_order_rules,
     stage_dunning,
     stage_reminders,
     stage_expire_points,
