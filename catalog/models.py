@@ -316,7 +316,9 @@ class DeliveryMethod(models.Model):
 
     code = models.SlugField(_("コード"), max_length=30, unique=True)
     name = models.CharField(_("配送方法名"), max_length=50)
-    kind = models.CharField(_("種類"), max_length=12, choices=DeliveryKind.choices, default=DeliveryKind.OTHER)
+    kind = models.CharField(
+        _("種類"), max_length=12, choices=DeliveryKind.choices, default=DeliveryKind.OTHER
+    )
     # In yen, tax included.
     fee = models.PositiveIntegerField(_("送料（税込）"), default=0)
     max_length_mm = models.PositiveIntegerField(_("長さ上限（mm）"), null=True, blank=True)

@@ -51,7 +51,8 @@ BASE = {
 def facts(state: e.OrderState | None = None, *, can_ship: bool = True, fits=("parcel", "mail_bin"), **values):
     return e.OrderFacts(
         order_id=1,
-        state=state or e.OrderState(status="new", hold_reasons=("stock_short",), tags=("vip",), delivery_method="parcel"),
+        state=state
+        or e.OrderState(status="new", hold_reasons=("stock_short",), tags=("vip",), delivery_method="parcel"),
         values={**BASE, **values},
         can_ship=can_ship,
         fitting_methods=frozenset(fits),
@@ -138,8 +139,16 @@ def test_every_field_and_operator_has_a_case():
     ("groups", "values", "expected"),
     [
         ([[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False)]], {}, True),
-        ([[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False)]], {"has_comment": True}, False),
-        ([[cond("has_comment", "is", True)], [cond("remote_island", "is", True)]], {"remote_island": True}, True),
+        (
+            [[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False)]],
+            {"has_comment": True},
+            False,
+        ),
+        (
+            [[cond("has_comment", "is", True)], [cond("remote_island", "is", True)]],
+            {"remote_island": True},
+            True,
+        ),
         ([[cond("has_comment", "is", True)], [cond("remote_island", "is", True)]], {}, False),
         ([], {}, True),
     ],
@@ -170,7 +179,13 @@ def test_and_or_groups(groups, values, expected):
         ({"type": "hold", "value": "x"}, e.OrderState(status="shipped"), True, {}, ["bad_transition"]),
         ({"type": "add_tags", "value": ["確認不要", "vip"]}, None, True, {"tags": ["vip", "確認不要"]}, []),
         ({"type": "add_tags", "value": "ギフト"}, None, True, {"tags": ["vip", "ギフト"]}, []),
-        ({"type": "set_delivery_method", "value": "mail_bin"}, None, True, {"delivery_method": "mail_bin"}, []),
+        (
+            {"type": "set_delivery_method", "value": "mail_bin"},
+            None,
+            True,
+            {"delivery_method": "mail_bin"},
+            [],
+        ),
         ({"type": "send_mail", "value": "ready"}, None, True, {}, []),
     ],
 )
@@ -185,7 +200,9 @@ def test_each_action(action, state, can_ship, after, refused):
 
 def test_delivery_method_the_items_do_not_fit_is_refused():
     f = facts(fits=("parcel",))
-    outcome = e.evaluate([rule([], [{"type": "set_delivery_method", "value": "mail_bin"}])], f, transitions=TRANSITIONS)
+    outcome = e.evaluate(
+        [rule([], [{"type": "set_delivery_method", "value": "mail_bin"}])], f, transitions=TRANSITIONS
+    )
     assert outcome.after.delivery_method == "parcel"
     assert outcome.applied[0].refused == [("method_does_not_fit", {"method": "mail_bin"})]
 
@@ -193,8 +210,13 @@ def test_delivery_method_the_items_do_not_fit_is_refused():
 def test_stop_after_match_ends_the_walk_and_later_rules_see_earlier_changes():
     first = rule([[cond("has_comment", "is", True)]], [{"type": "hold", "value": "コメント"}], name="a")
     sees_hold = rule([[cond("status", "eq", "on_hold")]], [{"type": "add_tags", "value": ["held"]}], name="b")
-    assert [a.rule_name for a in e.evaluate([first, sees_hold], facts(has_comment=True), transitions=TRANSITIONS).applied] == ["a", "b"]
-    stopper = rule([[cond("has_comment", "is", True)]], [{"type": "hold", "value": "コメント"}], stop=True, name="a")
+    assert [
+        a.rule_name
+        for a in e.evaluate([first, sees_hold], facts(has_comment=True), transitions=TRANSITIONS).applied
+    ] == ["a", "b"]
+    stopper = rule(
+        [[cond("has_comment", "is", True)]], [{"type": "hold", "value": "コメント"}], stop=True, name="a"
+    )
     outcome = e.evaluate([stopper, sees_hold], facts(has_comment=True), transitions=TRANSITIONS)
     assert [a.rule_name for a in outcome.applied] == ["a"]
     assert outcome.after.tags == ("vip",)
@@ -205,7 +227,13 @@ def test_stop_after_match_ends_the_walk_and_later_rules_see_earlier_changes():
 
 def test_worked_example_from_the_issue():
     straight = rule(
-        [[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False), cond("is_gift", "is", False)]],
+        [
+            [
+                cond("payment_kind", "eq", "card"),
+                cond("has_comment", "is", False),
+                cond("is_gift", "is", False),
+            ]
+        ],
         [{"type": "set_status", "value": "ready"}, {"type": "add_tags", "value": ["確認不要"]}],
         name="カード・コメントなし・ギフトなし",
     )
@@ -216,8 +244,13 @@ def test_worked_example_from_the_issue():
     )
     plain = e.OrderState(status="new")
     assert e.evaluate([straight, check], facts(plain), transitions=TRANSITIONS).after.status == "ready"
-    assert e.evaluate([straight, check], facts(plain, has_comment=True), transitions=TRANSITIONS).after.status == "on_hold"
-    island = e.evaluate([straight, check], facts(plain, remote_island=True, payment_kind="cod"), transitions=TRANSITIONS)
+    assert (
+        e.evaluate([straight, check], facts(plain, has_comment=True), transitions=TRANSITIONS).after.status
+        == "on_hold"
+    )
+    island = e.evaluate(
+        [straight, check], facts(plain, remote_island=True, payment_kind="cod"), transitions=TRANSITIONS
+    )
     assert island.after.hold_reasons == ("要確認",)
 
 
@@ -278,7 +311,10 @@ def test_empty_group_is_refused():
         ([cond("total", "eq", 5000), cond("total", "ne", 5000)], True),
         ([cond("total", "between", [1, 10]), cond("total", "gt", 10)], True),
         ([cond("payment_kind", "eq", "card"), cond("payment_kind", "eq", "cod")], True),
-        ([cond("payment_kind", "in", ["card", "cod"]), cond("payment_kind", "not_in", ["card", "cod"])], True),
+        (
+            [cond("payment_kind", "in", ["card", "cod"]), cond("payment_kind", "not_in", ["card", "cod"])],
+            True,
+        ),
         ([cond("payment_kind", "in", ["card", "cod"]), cond("payment_kind", "ne", "card")], False),
         ([cond("skus", "has_all", ["A"]), cond("skus", "has_none", ["A"])], True),
         ([cond("skus", "has_any", ["A"]), cond("skus", "empty")], True),
@@ -298,9 +334,13 @@ def test_a_rule_with_one_possible_group_can_match():
 def test_shadowed_by_an_earlier_stop_rule():
     catch_all = rule([], stop=True, name="all")
     card = rule([[cond("payment_kind", "eq", "card")]], stop=True, name="card")
-    card_no_comment = rule([[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False)]], name="cnc")
+    card_no_comment = rule(
+        [[cond("payment_kind", "eq", "card"), cond("has_comment", "is", False)]], name="cnc"
+    )
     cod = rule([[cond("payment_kind", "eq", "cod")]], name="cod")
-    assert e.rules_check([card, card_no_comment, cod]) == {1: [("shadowed", {"rule": "cnc", "earlier": "card"})]}
+    assert e.rules_check([card, card_no_comment, cod]) == {
+        1: [("shadowed", {"rule": "cnc", "earlier": "card"})]
+    }
     assert set(e.rules_check([catch_all, cod])) == {1}
     not_stop = rule([[cond("payment_kind", "eq", "card")]], name="card")
     assert e.rules_check([not_stop, card_no_comment]) == {}
