@@ -122,7 +122,9 @@ class Order(models.Model):
     # What the customer wrote with the order (備考); a rule can send such orders to 要確認.
     customer_comment = models.TextField(_("お客様コメント"), blank=True, default="", db_default="")
     # Labels staff and order rules put on the order (e.g. 確認不要, ギフト包装); a list of strings.
-    tags = models.JSONField(_("タグ"), default=list, blank=True, db_default=models.Value([], models.JSONField()))
+    tags = models.JSONField(
+        _("タグ"), default=list, blank=True, db_default=models.Value([], models.JSONField())
+    )
     # 宅配便 / メール便 / ネコポス …; empty: the shop's default method.
     delivery_method = models.ForeignKey(
         "catalog.DeliveryMethod",
@@ -202,7 +204,9 @@ class Order(models.Model):
             models.Index(fields=["payment_status", "creation_date"], name="order_payment_idx"),
             # The rules stage's claim: the few orders whose rules have not run yet.
             models.Index(
-                fields=["id"], name="order_rules_pending_idx", condition=models.Q(rules_applied_at__isnull=True)
+                fields=["id"],
+                name="order_rules_pending_idx",
+                condition=models.Q(rules_applied_at__isnull=True),
             ),
         ]
 

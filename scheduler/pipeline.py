@@ -27,9 +27,9 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from billing.stages import simulating, stage_charge_new_orders, stage_dunning
 from core.errors import Conflict
 from notifications.models import Notification
-from orders.rules.bulk import stage_order_rules
 from notifications.outbox import BrokerUnavailable, outbox_sweep
 from notifications.services import notification_send
+from orders.rules.bulk import stage_order_rules
 from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
