@@ -16,20 +16,22 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.models import Product
+from core.copy import copy_rows, use_copy
 from subscriptions.selectors import today_in_shop
 
 from ..mails import order_mail_queue
 from ..models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from ..services import order_release_hold
 from . import engine
-from .facts import FactsLoader
+from .facts import FactsLoader, ids_in
 from .validation import active_rules, messages_text
 
 RULE_EVENT = "rule_applied"
@@ -45,9 +47,15 @@ PREORDER_RULE = engine.Rule(
 BATCH_SIZE = 1000
 
 
-def rules_for_run(rules: Sequence[engine.Rule] | None = None) -> list[engine.Rule]:
-    """The built-in pre-order rule, then the shop's (active ones unless a draft is given)."""
-    return [PREORDER_RULE, *(active_rules() if rules is None else rules)]
+def rules_for_run(
+    rules: Sequence[engine.Rule] | None = None, *, always_preorder: bool = False
+) -> list[engine.Rule]:
+    """The built-in pre-order rule (when the catalogue has pre-order items), then the shop's
+    (the active ones unless a draft is given)."""
+    shop = list(active_rules() if rules is None else rules)
+    if always_preorder or Product.objects.filter(is_preorder=True).exists():
+        return [PREORDER_RULE, *shop]
+    return shop
 
 
 def rules_evaluate(rules: Sequence[engine.Rule], facts: Sequence[engine.OrderFacts]) -> list[engine.Outcome]:
@@ -59,13 +67,17 @@ def _json_key(values: Sequence[str]) -> str:
 
 
 def outcomes_write(
-    *, outcomes: Sequence[engine.Outcome], loader: FactsLoader, actor_user: Any = None
+    *,
+    outcomes: Sequence[engine.Outcome],
+    loader: FactsLoader,
+    actor_user: Any = None,
+    mark_applied: datetime | None = None,
 ) -> dict[str, int]:
     """Write what the rules changed: orders updated in groups, one timeline event per matched rule
     that changed something, the rules' mails queued. Call inside a transaction."""
     now = timezone.now()
     groups: dict[tuple, list[int]] = defaultdict(list)
-    events: list[OrderEvent] = []
+    events: list[tuple] = []  # (order_id, kind, before, after, note)
     mails: list[tuple[int, int | None, str]] = []
     for outcome in outcomes:
         if outcome.after != outcome.before:
@@ -77,32 +89,57 @@ def outcomes_write(
                 note = applied.rule_name
                 if applied.refused:
                     note += " — " + " / ".join(messages_text(applied.refused))
-                events.append(
-                    OrderEvent(
-                        order_id=outcome.order_id,
-                        actor=actor_user,
-                        kind=RULE_EVENT,
-                        before={**applied.before, "rule_id": applied.rule_id},
-                        after=applied.after,
-                        note=note,
-                    )
-                )
+                before = {**applied.before, "rule_id": applied.rule_id}
+                events.append((outcome.order_id, RULE_EVENT, before, applied.after, note))
             mails.extend((outcome.order_id, applied.rule_id, m) for m in applied.mails)
     for (status, reasons, tags, method), ids in groups.items():
-        Order.objects.filter(pk__in=ids).update(
+        ids_in(Order.objects.all(), ids).update(
             status=status,
             hold_reasons=json.loads(reasons),
             tags=json.loads(tags),
             delivery_method_id=loader.method_id.get(method) if method != loader.default_method else None,
             updated_at=now,
+            # Marked done in the same UPDATE: one new row version per changed order, not two.
+            **({"rules_applied_at": mark_applied} if mark_applied else {}),
         )
-    OrderEvent.objects.bulk_create(events, batch_size=2000)
+    _events_write(events, now, actor_user)
     _queue_mails(mails)
     return {
         "rules_orders_changed": sum(len(ids) for ids in groups.values()),
         "rules_events": len(events),
         "rules_mails": len(mails),
     }
+
+
+def _events_write(events: list[tuple], now: datetime, actor_user: Any) -> None:
+    """The timeline rows: COPY on PostgreSQL (bulk_create was half the stage's time), else bulk_create."""
+    if not use_copy():
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(order_id=oid, actor=actor_user, kind=kind, before=before, after=after, note=note)
+                for oid, kind, before, after, note in events
+            ],
+            batch_size=2000,
+        )
+        return
+    actor_id = actor_user.pk if actor_user is not None else None
+    dumps = json.dumps
+    copy_rows(
+        "orders_orderevent",
+        ("order_id", "created_at", "actor_id", "kind", "before", "after", "note"),
+        [
+            (
+                oid,
+                now,
+                actor_id,
+                kind,
+                dumps(before, ensure_ascii=False),
+                dumps(after, ensure_ascii=False),
+                note,
+            )
+            for oid, kind, before, after, note in events
+        ],
+    )
 
 
 def _queue_mails(mails: list[tuple[int, int | None, str]]) -> None:
@@ -133,9 +170,14 @@ def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -
             if not ids:
                 break
             last_id = ids[-1]
-            outcomes = rules_evaluate(rules, loader.load(ids))
-            totals.update(outcomes_write(outcomes=outcomes, loader=loader))
-            Order.objects.filter(pk__in=ids).update(rules_applied_at=timezone.now())
+            now = timezone.now()
+            unchanged = ids
+            if rules:
+                outcomes = rules_evaluate(rules, loader.load(ids))
+                totals.update(outcomes_write(outcomes=outcomes, loader=loader, mark_applied=now))
+                unchanged = [o.order_id for o in outcomes if o.after == o.before]
+            if unchanged:
+                ids_in(Order.objects.all(), unchanged).update(rules_applied_at=now)
             totals["rules_orders_seen"] += len(ids)
     return dict(totals) or {"rules_orders_seen": 0}
 

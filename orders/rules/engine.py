@@ -514,16 +514,21 @@ def apply_actions(
                     refused.append(("method_does_not_fit", {"method": action.value}))
         elif action.type == "send_mail":
             mails.append(action.value)
-    applied = RuleApplied(
-        rule.id, rule.name, _diff(before, state, "before"), _diff(before, state, "after"), mails, refused
-    )
-    return state, applied
+    old, new = _diff(before, state)
+    return state, RuleApplied(rule.id, rule.name, old, new, mails, refused)
 
 
-def _diff(old: OrderState, new: OrderState, side: str) -> dict[str, Any]:
-    a, b = old.as_dict(), new.as_dict()
-    source = a if side == "before" else b
-    return {k: source[k] for k in a if a[k] != b[k]}
+def _diff(old: OrderState, new: OrderState) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The changed fields, before and after (lists for the JSON timeline)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if old is new:
+        return before, after
+    for name in STATE_FIELDS:
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            before[name], after[name] = (list(a), list(b)) if isinstance(a, tuple) else (a, b)
+    return before, after
 
 
 def evaluate(

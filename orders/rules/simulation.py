@@ -76,7 +76,9 @@ def rules_simulate(
 ) -> SimulationReport:
     """What `rules` (the draft, in order; the built-in pre-order rule goes first) would do to these
     orders, per rule: matched, changed, examples before → after; and the orders no rule touches."""
-    walked = [replace(rule, id=index) for index, rule in enumerate(rules_for_run(rules))]
+    walked = [
+        replace(rule, id=index) for index, rule in enumerate(rules_for_run(rules, always_preorder=True))
+    ]
     report = SimulationReport(source=source, start=start, end=end)
     report.rules = [RuleReport(index=i, name=r.name, built_in=i == 0) for i, r in enumerate(walked)]
     loader = FactsLoader(rules=walked, today=today)
