@@ -141,6 +141,19 @@ def _draft_set(rule: engine.Rule, position: int, editing: OrderRule | None) -> l
     return [r for _key, r in sorted(placed, key=lambda item: item[0])]
 
 
+def _tidy(conditions: Any) -> Any:
+    """field, op, value in that order (jsonb stores keys sorted by length)."""
+    if not isinstance(conditions, list):
+        return conditions
+    order = {"field": 0, "op": 1, "value": 2}
+    return [
+        [dict(sorted(c.items(), key=lambda kv: order.get(kv[0], 9))) if isinstance(c, dict) else c for c in g]
+        if isinstance(g, list)
+        else g
+        for g in conditions
+    ]
+
+
 def _initial(rule: OrderRule | None) -> dict:
     if rule is None:
         last = OrderRule.objects.order_by("-position").values_list("position", flat=True).first()
@@ -150,7 +163,7 @@ def _initial(rule: OrderRule | None) -> dict:
         "position": rule.position,
         "is_active": rule.is_active,
         "stop_after_match": rule.stop_after_match,
-        "conditions": json.dumps(rule.conditions, ensure_ascii=False, indent=2),
+        "conditions": json.dumps(_tidy(rule.conditions), ensure_ascii=False, indent=2),
         "actions": json.dumps(rule.actions, ensure_ascii=False, indent=2),
         "note": rule.note,
     }

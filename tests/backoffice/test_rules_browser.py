@@ -43,8 +43,15 @@ def test_staff_write_simulate_and_save_a_rule_that_the_next_run_applies(browser,
 
     UserFactory(username="staff@example.com", is_staff=True, is_superuser=True)
     today = today_in_shop()
-    plain = shop_order(status=OrderStatus.NEW, payment_status=PaymentStatus.PAID, creation_date=today, rules_applied_at=None)
-    shop_order(status=OrderStatus.NEW, payment_status=PaymentStatus.PAID, creation_date=today, customer_comment="置き配希望")
+    plain = shop_order(
+        status=OrderStatus.NEW, payment_status=PaymentStatus.PAID, creation_date=today, rules_applied_at=None
+    )
+    shop_order(
+        status=OrderStatus.NEW,
+        payment_status=PaymentStatus.PAID,
+        creation_date=today,
+        customer_comment="置き配希望",
+    )
 
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="ja-JP")
     _login(page, live_server)

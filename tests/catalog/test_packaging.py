@@ -17,7 +17,9 @@ from catalog.packaging import (
 )
 
 PARCEL = MethodTerms("parcel", 800, is_default=True)
-MAIL_BIN = MethodTerms("mail_bin", 200, 340, 250, 30, 1000, allows_time_slot=False, allows_cod=False, auto_assign=True)
+MAIL_BIN = MethodTerms(
+    "mail_bin", 200, 340, 250, 30, 1000, allows_time_slot=False, allows_cod=False, auto_assign=True
+)
 NEKOPOS = MethodTerms("nekopos", 380, 312, 228, 30, 1000, allows_time_slot=False, allows_cod=False)
 THIN = Package(200, 150, 10, 100)
 THICK = Package(300, 200, 35, 400)
@@ -56,7 +58,12 @@ def test_a_method_without_limits_fits_anything_even_unmeasured():
 )
 def test_delivery_decision(items, requested, time_slot, method, fee, offered, refused):
     decision = delivery_decide([PARCEL, MAIL_BIN, NEKOPOS], items, requested=requested, time_slot=time_slot)
-    assert (decision.method, decision.fee, decision.offered, decision.refused) == (method, fee, offered, refused)
+    assert (decision.method, decision.fee, decision.offered, decision.refused) == (
+        method,
+        fee,
+        offered,
+        refused,
+    )
 
 
 def test_not_automatic_methods_are_only_offered():
