@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -165,6 +165,18 @@ def _queue_mails(mails: list[tuple[int, int | None, str]]) -> None:
         )
 
 
+def _no_seq_scans() -> None:
+    """This batch's transaction only (SET LOCAL): look orders and lines up by their indexes.
+
+    The stage runs right after generation wrote tonight's orders, before any ANALYZE: the planner
+    still believes the tables hold what they held at the last ANALYZE and chose sequential scans for
+    `id = ANY(…)` and `order_id = ANY(…)`, so each batch read the whole table and the stage slowed
+    as the night grew (bench/rules.py: 1.4 ms an order at 2,000 orders, 2.4 ms at 100,000)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+
+
 def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """The nightly stage: the rules on every order created up to `run_date` they have not run on yet."""
     rules = rules_for_run()
@@ -173,6 +185,7 @@ def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -
     last_id = 0
     while True:
         with transaction.atomic():
+            _no_seq_scans()
             ids = list(
                 Order.objects.select_for_update(skip_locked=True)
                 .filter(rules_applied_at__isnull=True, creation_date__lte=run_date, pk__gt=last_id)
