@@ -7,13 +7,13 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .models import Course, CourseCycle, CourseItem, CoursePrice, Product
+from .models import Course, CourseCycle, CourseItem, CoursePrice, DeliveryMethod, Product
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "price", "tax_rate", "stock", "is_active")
-    list_filter = ("is_active", "tax_rate")
+    list_display = ("sku", "name", "price", "tax_rate", "stock", "is_preorder", "release_date", "is_active")
+    list_filter = ("is_active", "tax_rate", "is_preorder")
     search_fields = ("sku", "name")
     list_editable = ("is_active",)
     ordering = ("sku",)
@@ -96,3 +96,13 @@ class BulkDiscountAdmin(admin.ModelAdmin):
     list_display = ("__str__", "course", "min_quantity", "kind", "value", "is_active")
     list_select_related = ("course",)
     list_filter = ("is_active", "kind")
+
+
+@admin.register(DeliveryMethod)
+class DeliveryMethodAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "code", "kind", "fee", "max_length_mm", "max_width_mm", "max_thickness_mm", "max_weight_g",
+        "allows_time_slot", "allows_cod", "auto_assign", "is_default", "is_active",
+    )  # fmt: skip
+    list_editable = ("fee", "auto_assign", "is_active")
+    ordering = ("sort_order", "id")

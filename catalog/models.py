@@ -48,6 +48,15 @@ class Product(models.Model):
     # None: stock is not tracked. Taken when a child order is created.
     stock = models.IntegerField(_("在庫数"), null=True, blank=True)
     is_active = models.BooleanField(_("販売中"), default=True)
+    # The packed item (梱包サイズ), for メール便/ネコポス eligibility (catalog.packaging). None: not
+    # measured, so the item only goes by a method without limits (宅配便).
+    package_length_mm = models.PositiveIntegerField(_("梱包の長さ（mm）"), null=True, blank=True)
+    package_width_mm = models.PositiveIntegerField(_("梱包の幅（mm）"), null=True, blank=True)
+    package_thickness_mm = models.PositiveIntegerField(_("梱包の厚さ（mm）"), null=True, blank=True)
+    package_weight_g = models.PositiveIntegerField(_("梱包の重さ（g）"), null=True, blank=True)
+    # 予約商品: orders containing it are flagged and held until the release date (発売日).
+    is_preorder = models.BooleanField(_("予約商品"), default=False, db_default=False)
+    release_date = models.DateField(_("発売日"), null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
@@ -290,3 +299,46 @@ class BulkDiscount(models.Model):
         if self.kind == PriceKind.PERCENT:
             return gettext("%(n)d個以上 %(value)d%%引き") % values
         return gettext("%(n)d個以上 %(value)d円引き") % values
+
+
+class DeliveryKind(models.TextChoices):
+    PARCEL = "parcel", _("宅配便")
+    MAIL_BIN = "mail_bin", _("メール便")
+    NEKOPOS = "nekopos", _("ネコポス")
+    OTHER = "other", _("その他")
+
+
+class DeliveryMethod(models.Model):
+    """A way to send an order (宅配便, メール便, ネコポス, or the shop's own) with its limits and fee.
+
+    An empty limit is no limit. catalog.packaging decides which methods an order's items fit.
+    """
+
+    code = models.SlugField(_("コード"), max_length=30, unique=True)
+    name = models.CharField(_("配送方法名"), max_length=50)
+    kind = models.CharField(
+        _("種類"), max_length=12, choices=DeliveryKind.choices, default=DeliveryKind.OTHER
+    )
+    # In yen, tax included.
+    fee = models.PositiveIntegerField(_("送料（税込）"), default=0)
+    max_length_mm = models.PositiveIntegerField(_("長さ上限（mm）"), null=True, blank=True)
+    max_width_mm = models.PositiveIntegerField(_("幅上限（mm）"), null=True, blank=True)
+    max_thickness_mm = models.PositiveIntegerField(_("厚さ上限（mm）"), null=True, blank=True)
+    max_weight_g = models.PositiveIntegerField(_("重さ上限（g）"), null=True, blank=True)
+    # メール便 goes to the letterbox: no time slot, no cash on delivery.
+    allows_time_slot = models.BooleanField(_("時間帯指定可"), default=True)
+    allows_cod = models.BooleanField(_("代引き可"), default=True)
+    # Fitting orders get this method automatically when it is the cheapest; otherwise it is only offered.
+    auto_assign = models.BooleanField(_("条件を満たせば自動で適用"), default=False)
+    # The method an order has when nothing else is chosen (one per shop; usually 宅配便).
+    is_default = models.BooleanField(_("既定の配送方法"), default=False)
+    is_active = models.BooleanField(_("有効"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+
+    class Meta:
+        verbose_name = _("配送方法")
+        verbose_name_plural = _("配送方法")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -26,6 +26,8 @@ _DASHES = str.maketrans("", "", "-‐‑‒–—―−ー－ｰ()（）[]［］
 
 def _width(text: str) -> str:
     """ASCII and digits half-width, kana full-width (NFKC-like, kana kept as kana)."""
+    if text.isascii():
+        return text  # nothing to fold: the common case for phones and emails, and jaconv is slow
     text = jaconv.z2h(text, kana=False, ascii=True, digit=True)
     return jaconv.h2z(text, kana=True, ascii=False, digit=False)
 

@@ -119,6 +119,24 @@ class Order(models.Model):
     ship_remote_island = models.BooleanField(_("離島"), default=False)
     # A gift (ギフト) order's delivery slip shows no prices.
     is_gift = models.BooleanField(_("ギフト"), default=False)
+    # What the customer wrote with the order (備考); a rule can send such orders to 要確認.
+    customer_comment = models.TextField(_("お客様コメント"), blank=True, default="", db_default="")
+    # Labels staff and order rules put on the order (e.g. 確認不要, ギフト包装); a list of strings.
+    tags = models.JSONField(
+        _("タグ"), default=list, blank=True, db_default=models.Value([], models.JSONField())
+    )
+    # 宅配便 / メール便 / ネコポス …; empty: the shop's default method.
+    delivery_method = models.ForeignKey(
+        "catalog.DeliveryMethod",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
+        verbose_name=_("配送方法"),
+    )
+    # When the shop's order rules ran on this order at its creation; None: not yet (the nightly
+    # rules stage picks it up, once: it claims only rows still None, with SKIP LOCKED).
+    rules_applied_at = models.DateTimeField(_("受注ルール適用日時"), null=True, blank=True)
 
     payment_method = models.ForeignKey(
         "billing.PaymentMethod",
@@ -184,6 +202,12 @@ class Order(models.Model):
             models.Index(fields=["customer", "-id"], name="order_customer_idx"),
             models.Index(fields=["status", "delivery_date"], name="order_status_delivery_idx"),
             models.Index(fields=["payment_status", "creation_date"], name="order_payment_idx"),
+            # The rules stage's claim: the few orders whose rules have not run yet.
+            models.Index(
+                fields=["id"],
+                name="order_rules_pending_idx",
+                condition=models.Q(rules_applied_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -245,3 +269,6 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind}"
+
+
+from orders.rules.models import OrderRule  # noqa: E402, F401 - registered with the orders app

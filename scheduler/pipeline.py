@@ -29,6 +29,7 @@ from core.errors import Conflict
 from notifications.models import Notification
 from notifications.outbox import BrokerUnavailable, outbox_sweep
 from notifications.services import notification_send
+from orders.rules.bulk import stage_order_rules
 from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
@@ -151,6 +152,8 @@ BEFORE_GENERATION: list[Stage] = [stage_resume_paused, stage_mark_run_started]
 # Billing (h4) puts its charge stage first here; point expiry (h5) goes after the reminders.
 AFTER_GENERATION: list[Stage] = [
     stage_charge_new_orders,
+    # After the charges: rules see the payment outcome, and 出荷待ち never takes an order from charging.
+    stage_order_rules,
     stage_dunning,
     stage_reminders,
     stage_expire_points,
