@@ -37,6 +37,7 @@ from customers.services import address_create, customer_create, customer_set_lan
 from notifications.services import notification_send
 from orders.mails import order_mail_received
 from orders.models import Order
+from orders.rules.bulk import order_rules_apply
 from orders.services import order_create_for_subscription
 from pricing.bulk import benefits_bulk_record
 from pricing.models import Coupon, CouponAppliesTo
@@ -491,6 +492,9 @@ def checkout_place(
         # Outside the transaction: the gateway call must not hold row locks, and a failed charge
         # leaves the order as the nightly run's would be (payment failed, dunning retries).
         payment_charge_order(order_id=result.order.pk, today=today)
+        # The shop's order rules, as the nightly stage runs them: after the charge, so they see
+        # its outcome (and 出荷待ち never skips a charge); the night then finds the order done.
+        order_rules_apply(order_ids=[result.order.pk], actor_user=staff_user)
         result.order.refresh_from_db()
         result.subscription.refresh_from_db()
     return result

@@ -9,7 +9,9 @@ import pytest
 from billing.models import PaymentAttempt, PaymentKind
 from core.errors import DomainError
 from notifications.models import Notification
-from orders.models import Order, OrderStatus, PaymentStatus
+from orders.models import Order, OrderEvent, OrderStatus, PaymentStatus
+from orders.rules.bulk import RULE_EVENT, order_rules_apply_pending
+from orders.rules.services import order_rule_save
 from pricing.models import Coupon, PointAccount
 from pricing.selectors import subscription_next_order_price
 from storefront.models import Checkout, FinalConfirmation
@@ -234,3 +236,22 @@ def test_the_nightly_run_charges_the_second_delivery_what_the_screen_said(course
         quote.later.items_subtotal, quote.later.shipping_fee, quote.later.cod_fee, quote.later.total,
     )  # fmt: skip
     assert second.delivery_date == quote.second_delivery_date
+
+
+def test_the_shops_order_rules_run_on_the_first_order_once(
+    course, django_capture_on_commit_callbacks
+) -> None:  # noqa: ANN001
+    order_rule_save(
+        name="銀行振込 → 入金確認",
+        conditions=[[{"field": "payment_kind", "op": "eq", "value": "bank_transfer"}]],
+        actions=[{"type": "add_tags", "value": ["入金確認"]}],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order = checkout_place(
+            data=new_customer_input(payment_kind="bank_transfer"), key="rules-key-0001"
+        ).order
+    assert order.tags == ["入金確認"] and order.rules_applied_at is not None
+    assert OrderEvent.objects.filter(order=order, kind=RULE_EVENT, note="銀行振込 → 入金確認").count() == 1
+    # the nightly stage finds it done and does not apply the rule a second time
+    order_rules_apply_pending(run_date=order.creation_date)
+    assert OrderEvent.objects.filter(order=order, kind=RULE_EVENT).count() == 1
