@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from .models import Address, Customer
+from django.db.models import Q, QuerySet
+
+from .matching import KeyIndex, PersonKeys
+from .models import Address, Customer, MatchRule
 
 
 def customer_for_user(user: Any) -> Customer | None:
@@ -20,3 +24,75 @@ def customer_for_user(user: Any) -> Customer | None:
 def address_list(*, customer_id: int) -> list[Address]:
     """The customer's address book, in the model's order."""
     return list(Address.objects.filter(customer_id=customer_id))
+
+
+# --- Same person? (customers.matching over the stored records) -------------------------------------
+
+
+def customer_keys(customer: Customer, addresses: Iterable[Address] = ()) -> list[PersonKeys]:
+    """One person's ways of being written: the profile (name, kana, phone, login email) and each
+    address (recipient, phone, postal code + line)."""
+    records = [
+        PersonKeys.of(name=customer.name, phone=customer.phone, email=customer.user.email),
+        PersonKeys.of(name=customer.name_kana),
+    ]
+    records += [
+        PersonKeys.of(name=a.recipient_name, phone=a.phone, postal_code=a.postal_code, address_line=a.line1)
+        for a in addresses
+    ]
+    return records
+
+
+def _index(customers: QuerySet[Customer]) -> KeyIndex:
+    index = KeyIndex()
+    people = list(customers.select_related("user").order_by("id"))
+    by_customer: dict[int, list[Address]] = {}
+    for address in Address.objects.filter(customer_id__in=[c.id for c in people]):
+        by_customer.setdefault(address.customer_id, []).append(address)
+    for customer in people:
+        for keys in customer_keys(customer, by_customer.get(customer.id, ())):
+            index.add(customer.id, keys)
+    return index
+
+
+def blacklist_index() -> KeyIndex:
+    """Every blacklisted customer's keys (two queries): built once per nightly run or page."""
+    return _index(Customer.objects.filter(is_blacklisted=True))
+
+
+def blacklist_matches(*, customer_id: int, index: KeyIndex | None = None) -> dict[int, list[str]]:
+    """{blacklisted customer id: agreeing fields} for a customer on two or more of the four keys."""
+    customer = Customer.objects.select_related("user").get(pk=customer_id)
+    index = index if index is not None else blacklist_index()
+    return index.matches(customer_keys(customer, customer.addresses.all()), exclude=customer_id)
+
+
+def same_person_matches(*, customer_id: int) -> dict[int, list[str]]:
+    """Other customer records that are the same person under the shop's MatchRule (リピーター候補).
+
+    Reads only the records that share at least one non-empty key with this customer (a query per
+    key kind), not the whole customer table."""
+    rule = MatchRule.current()
+    customer = Customer.objects.select_related("user").get(pk=customer_id)
+    mine = customer_keys(customer, customer.addresses.all())
+    if not rule.fields:
+        return {}
+    candidates = _candidate_ids(customer, mine) - {customer_id}
+    if not candidates:
+        return {}
+    index = _index(Customer.objects.filter(id__in=candidates))
+    return index.matches(mine, min_fields=max(1, rule.min_fields), fields=rule.fields)
+
+
+def _candidate_ids(customer: Customer, mine: list[PersonKeys]) -> set[int]:
+    """Customers who might agree on some key: same email, phone digits' tail, postal code or name.
+
+    A coarse, indexed pre-filter (each field's exact stored forms); KeyIndex then decides on the
+    normalised keys."""
+    emails = {k.email for k in mine if k.email}
+    names = {customer.name, customer.name_kana} - {""}
+    postal_codes = {a.postal_code for a in customer.addresses.all()}
+    phones = {customer.phone, *customer.addresses.values_list("phone", flat=True)} - {""}
+    q = Q(user__email__in=emails) | Q(name__in=names) | Q(name_kana__in=names)
+    q |= Q(addresses__postal_code__in=postal_codes) | Q(phone__in=phones) | Q(addresses__phone__in=phones)
+    return set(Customer.objects.filter(q).values_list("id", flat=True).distinct())

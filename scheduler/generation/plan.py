@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from catalog.bulk import stock_short_of
+from customers.matching import KeyIndex, PersonKeys
 from pricing.pricing import PricedOrder
 from subscriptions.models import AttentionReason, StockShortfallPolicy
 from subscriptions.schedule import NextDelivery, ScheduleMemo, delivery_number
@@ -81,6 +82,9 @@ class PlanContext:
     memo: ScheduleMemo
     book: object  # billing.selectors.PricingBook (or anything with price_subscription_order)
     stock: dict[int, int]  # tracked products' stock left, locked for this batch
+    # The blacklisted customers' keys, read once per run (GenerationRun): an order whose customer
+    # agrees with one on two or more keys is held, checked in memory.
+    blacklist: KeyIndex | None = None
 
 
 def plan_batch(
@@ -138,7 +142,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         )
         return
 
-    reasons, attention = _hold_reasons(row, stock_short=taken is None)
+    reasons, attention = _hold_reasons(row, stock_short=taken is None, blacklist=ctx.blacklist)
     priced = ctx.book.price_subscription_order(
         subscription=row,
         items=row.items,
@@ -178,11 +182,15 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
 
 
-def _hold_reasons(row: DueRow, *, stock_short: bool) -> tuple[list[str], list[str]]:
+def _hold_reasons(
+    row: DueRow, *, stock_short: bool, blacklist: KeyIndex | None = None
+) -> tuple[list[str], list[str]]:
     """Why the order is created on hold (sorted), and the subscription's needs-attention list after it."""
     reasons = set(row.needs_attention)
     if row.customer_is_blacklisted:
         reasons.add(AttentionReason.BLACKLISTED.value)
+    elif blacklist and blacklist.matches(_row_keys(row), exclude=row.customer_id):
+        reasons.add(AttentionReason.SIMILAR_TO_BLACKLISTED.value)
     if row.shipping_address_id is None or row.address_is_invalid:
         reasons.add(AttentionReason.BAD_ADDRESS.value)
     attention = list(row.needs_attention)
@@ -203,3 +211,17 @@ def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tup
     if stock_short_of(stock, tracked):
         return None
     return tracked
+
+
+def _row_keys(row: DueRow) -> list[PersonKeys]:
+    """The order's customer as customers.selectors.customer_keys writes a person (profile, address)."""
+    return [
+        PersonKeys.of(name=row.customer_name, phone=row.customer_phone, email=row.customer_email),
+        PersonKeys.of(name=row.customer_name_kana),
+        PersonKeys.of(
+            name=row.ship_name or "",
+            phone=row.ship_phone or "",
+            postal_code=row.ship_postal_code or "",
+            address_line=row.ship_line1 or "",
+        ),
+    ]

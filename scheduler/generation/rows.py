@@ -61,6 +61,9 @@ _COLUMNS = (
     ("shipping_address__is_invalid", "address_is_invalid"),
     ("payment_method__kind", "payment_kind"),
     ("payment_method__is_active", "payment_method_active"),
+    # The blacklist-similarity check (plan._hold_reasons) compares these with the blacklist's keys.
+    ("customer__phone", "customer_phone"),
+    ("customer__name_kana", "customer_name_kana"),
 )
 _PATHS = tuple(path for path, _attr in _COLUMNS)
 
@@ -108,6 +111,8 @@ class DueRow:
     address_is_invalid: bool | None
     payment_kind: str | None
     payment_method_active: bool | None
+    customer_phone: str
+    customer_name_kana: str
     # (product_id, quantity) in the order the customer added them.
     items: list[tuple[int, int]] = field(default_factory=list)
 

@@ -383,3 +383,58 @@ def test_the_copy_writers_tax_summary_text_is_what_json_dumps_writes(bases) -> N
 
     summary = tax_summary(bases)
     assert _tax_summary_json(summary) == json.dumps(summary)
+
+
+def _blacklisted_person(**fields: str) -> object:
+    from tests.factories import CustomerFactory
+
+    bad = CustomerFactory(is_blacklisted=True, name_kana="タカハシ イチロウ", **fields)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("profile", "held"),
+    [
+        # the blacklisted person under a new account: name in other widths/old forms + phone written differently
+        ({"name": "髙橋　一郎", "phone": "０９０（５５５５）１２３４"}, True),
+        ({"name": "高橋一郎", "email": "TAKA@EXAMPLE.JP"}, True),
+        ({"name": "高橋一郎"}, False),  # a namesake: one key is not enough
+        ({"phone": "090-5555-1234", "email": "someone-else@example.jp"}, False),
+    ],
+    ids=["name+phone", "name+email", "name-only", "phone-only"],
+)
+def test_an_order_whose_customer_looks_like_a_blacklisted_one_is_held(policy, writer, profile, held) -> None:
+    # given a blacklisted customer, and a due subscription of a customer who may be the same person
+    bad = _blacklisted_person(name="高橋 一郎", phone="090-5555-1234")
+    bad.user.email = "taka@example.jp"
+    bad.user.save()
+    sub = SubscriptionFactory()
+    customer = sub.customer
+    for name, value in profile.items():
+        if name == "email":
+            customer.user.email = value
+            customer.user.save()
+        else:
+            setattr(customer, name, value)
+    customer.save()
+
+    # when the night runs
+    generate_due(run_date=CREATION)
+
+    # then the order is held for the similarity exactly when two keys agree
+    order = Order.objects.get(subscription=sub)
+    assert (order.status == OrderStatus.ON_HOLD) is held
+    assert ("similar_to_blacklisted" in order.hold_reasons) is held
+
+
+def test_the_blacklist_check_costs_no_query_per_order(policy, writer, django_assert_max_num_queries) -> None:
+    # given a blacklist and 30 due subscriptions whose customers all look like the blacklisted one
+    _blacklisted_person(name="高橋 一郎", phone="090-5555-1234")
+    subs = SubscriptionFactory.create_batch(30)
+    from customers.models import Customer
+
+    Customer.objects.filter(subscriptions__in=subs).update(name="ﾀｶﾊｼ", name_kana="高橋一郎", phone="09055551234")
+    # when the night runs, then the queries do not grow with the orders checked
+    with django_assert_max_num_queries(37):
+        generate_due(run_date=CREATION)
+    assert Order.objects.filter(hold_reasons__contains=["similar_to_blacklisted"]).count() == 30
