@@ -115,6 +115,7 @@ def home(request: HttpRequest) -> HttpResponse:
         links={
             "export": reverse("backoffice:export"),
             "updates": reverse("backoffice:order_updates"),
+            "segment_mail": reverse("backoffice:segment_mail"),
             "mail_templates": reverse("admin:notifications_mailtemplate_changelist"),
             "carriers": reverse("admin:orders_carrier_changelist"),
         },

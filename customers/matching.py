@@ -149,5 +149,7 @@ class KeyIndex:
                     if person_id != exclude:
                         agreed.setdefault(person_id, set()).add(f)
         return {
-            pid: [f for f in FIELDS if f in got] for pid, got in sorted(agreed.items()) if len(got) >= min_fields
+            pid: [f for f in FIELDS if f in got]
+            for pid, got in sorted(agreed.items())
+            if len(got) >= min_fields
         }

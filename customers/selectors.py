@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .matching import KeyIndex, PersonKeys
 from .models import Address, Customer, MatchRule
@@ -43,15 +43,20 @@ def customer_keys(customer: Customer, addresses: Iterable[Address] = ()) -> list
     return records
 
 
-def _index(customers: QuerySet[Customer]) -> KeyIndex:
-    index = KeyIndex()
+def customers_keys(customers: QuerySet[Customer]) -> dict[int, list[PersonKeys]]:
+    """{customer id: customer_keys} for many customers in two queries (customers, their addresses)."""
     people = list(customers.select_related("user").order_by("id"))
     by_customer: dict[int, list[Address]] = {}
     for address in Address.objects.filter(customer_id__in=[c.id for c in people]):
         by_customer.setdefault(address.customer_id, []).append(address)
-    for customer in people:
-        for keys in customer_keys(customer, by_customer.get(customer.id, ())):
-            index.add(customer.id, keys)
+    return {c.id: customer_keys(c, by_customer.get(c.id, ())) for c in people}
+
+
+def _index(customers: QuerySet[Customer]) -> KeyIndex:
+    index = KeyIndex()
+    for customer_id, records in customers_keys(customers).items():
+        for keys in records:
+            index.add(customer_id, keys)
     return index
 
 
@@ -96,3 +101,35 @@ def _candidate_ids(customer: Customer, mine: list[PersonKeys]) -> set[int]:
     q = Q(user__email__in=emails) | Q(name__in=names) | Q(name_kana__in=names)
     q |= Q(addresses__postal_code__in=postal_codes) | Q(phone__in=phones) | Q(addresses__phone__in=phones)
     return set(Customer.objects.filter(q).values_list("id", flat=True).distinct())
+
+
+# --- Segments (セグメント配信) -------------------------------------------------------------------------
+
+SEGMENTS = ("repeaters", "first_time", "similar_to_blacklist", "group")
+_SCAN_CHUNK = 2000
+
+
+def segment_customer_ids(*, segment: str, group_id: int | None = None) -> list[int]:
+    """The customers of a segment, blacklisted customers never included, in id order.
+
+    repeaters: two or more orders; first_time: exactly one; group: the customer group; similar to the
+    blacklist: two or more keys agree with a blacklisted customer (customers.matching), decided in
+    memory over the customers read _SCAN_CHUNK at a time (two queries a chunk)."""
+    base = Customer.objects.filter(is_blacklisted=False).order_by("id")
+    if segment == "repeaters":
+        return list(base.annotate(n=Count("orders")).filter(n__gte=2).values_list("id", flat=True))
+    if segment == "first_time":
+        return list(base.annotate(n=Count("orders")).filter(n=1).values_list("id", flat=True))
+    if segment == "group":
+        return list(base.filter(group_id=group_id).values_list("id", flat=True)) if group_id else []
+    if segment == "similar_to_blacklist":
+        index = blacklist_index()
+        if not index:
+            return []
+        found: list[int] = []
+        ids = list(base.values_list("id", flat=True))
+        for start in range(0, len(ids), _SCAN_CHUNK):
+            chunk = customers_keys(Customer.objects.filter(id__in=ids[start : start + _SCAN_CHUNK]))
+            found += [cid for cid, records in chunk.items() if index.matches(records, exclude=cid)]
+        return found
+    raise ValueError(f"unknown segment {segment!r}")

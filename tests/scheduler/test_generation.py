@@ -433,7 +433,9 @@ def test_the_blacklist_check_costs_no_query_per_order(policy, writer, django_ass
     subs = SubscriptionFactory.create_batch(30)
     from customers.models import Customer
 
-    Customer.objects.filter(subscriptions__in=subs).update(name="ﾀｶﾊｼ", name_kana="高橋一郎", phone="09055551234")
+    Customer.objects.filter(subscriptions__in=subs).update(
+        name="ﾀｶﾊｼ", name_kana="高橋一郎", phone="09055551234"
+    )
     # when the night runs, then the queries do not grow with the orders checked
     with django_assert_max_num_queries(37):
         generate_due(run_date=CREATION)
