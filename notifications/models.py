@@ -39,6 +39,9 @@ class Notification(models.Model):
     ref = models.CharField(_("関連"), max_length=50, blank=True, db_index=True)
     # Retries after the first try (notification_retry_failed); the first send is not counted.
     retries = models.PositiveSmallIntegerField(_("再送試行回数"), default=0)
+    # Files to attach, by reference (notifications.attachments): [{"kind": "invoice", "args": {...}}].
+    # Rendered when the mail is sent, so a retry or a resend attaches the same document again.
+    attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -31,7 +31,7 @@ from .admin_filters import (
 )
 from .documents.admin_actions import invoices_pdf, slips_pdf
 from .mails import order_ref
-from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus
+from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus, SubscriptionGift
 
 
 class OrderLineInline(admin.TabularInline):
@@ -72,7 +72,15 @@ def _person_cell(customer: Customer) -> str:
     return format_html_join("", "{}<br>", ((p,) for p in parts if p))
 
 
-_EDITABLE = ("tracking_number", "carrier", "shipped_on", "delivery_time_slot", "is_gift")
+_EDITABLE = (
+    "tracking_number",
+    "carrier",
+    "shipped_on",
+    "delivery_time_slot",
+    "is_gift",
+    "gift_wrapping",
+    "gift_message",
+)
 
 
 @admin.register(Order)
@@ -101,7 +109,9 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_time_slot",
         ("ship_prefecture", admin.AllValuesFieldListFilter),
         HoldReasonFilter,
+        "ship_remote_island",
         "is_gift",
+        "gift_wrapping",
         RepeatFilter,
         ("carrier", admin.RelatedOnlyFieldListFilter),
         "creation_date",
@@ -187,7 +197,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:  # noqa: ANN001
         shipping = {"carrier", "tracking_number", "shipped_on"} & set(form.changed_data)
-        other = [name for name in ("delivery_time_slot", "is_gift") if name in form.changed_data]
+        other = [
+            name
+            for name in ("delivery_time_slot", "is_gift", "gift_wrapping", "gift_message")
+            if name in form.changed_data
+        ]
         if other:
             obj.save(update_fields=[*other, "updated_at"])
         if shipping:
@@ -330,3 +344,12 @@ class CarrierAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Carrier | None = None) -> bool:
         return obj is None or not obj.orders.exists()
+
+
+@admin.register(SubscriptionGift)
+class SubscriptionGiftAdmin(admin.ModelAdmin):
+    """ギフト設定: a subscription whose orders are gifts (each new order inherits wrapping and message)."""
+
+    list_display = ("subscription", "wrapping", "message")
+    list_filter = ("wrapping",)
+    raw_id_fields = ("subscription",)

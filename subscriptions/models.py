@@ -146,6 +146,9 @@ class AttentionReason(models.TextChoices):
     # Order holds only (customers.matching): the customer agrees with a blacklisted one on two or more
     # of name, phone, postal code + address, email.
     SIMILAR_TO_BLACKLISTED = "similar_to_blacklisted", _("ブラックリスト類似")
+    # Order holds only (customers.address_check): the postal code does not exist or names another
+    # prefecture or city than the address.
+    ADDRESS_MISMATCH = "address_mismatch", _("郵便番号と住所の不一致")
 
 
 class PointsReservation(models.TextChoices):

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from catalog.bulk import stock_short_of
-from customers.matching import KeyIndex, PersonKeys
+from customers.address_check import address_verdict
+from customers.matching import KeyIndex, PersonKeys, name_key
 from pricing.pricing import PricedOrder
 from subscriptions.models import AttentionReason, StockShortfallPolicy
 from subscriptions.schedule import NextDelivery, ScheduleMemo, delivery_number
@@ -35,6 +36,7 @@ class PlannedOrder:
     anchor_sequence: int
     needs_attention: list[str]
     order_id: int | None = None
+    is_gift: bool = False
 
 
 @dataclass(slots=True)
@@ -142,6 +144,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         )
         return
 
+    _check_address(row)
     reasons, attention = _hold_reasons(row, stock_short=taken is None, blacklist=ctx.blacklist)
     priced = ctx.book.price_subscription_order(
         subscription=row,
@@ -173,6 +176,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             anchor_date=anchor_date,
             anchor_sequence=anchor_sequence,
             needs_attention=attention,
+            is_gift=_is_gift(row),
         )
     )
     # Only now that the order is planned: a row failing above (pricing, bad cycle data) must leave
@@ -193,6 +197,8 @@ def _hold_reasons(
         reasons.add(AttentionReason.SIMILAR_TO_BLACKLISTED.value)
     if row.shipping_address_id is None or row.address_is_invalid:
         reasons.add(AttentionReason.BAD_ADDRESS.value)
+    if row.address_problem:
+        reasons.add(AttentionReason.ADDRESS_MISMATCH.value)
     attention = list(row.needs_attention)
     if stock_short:
         reasons.add(AttentionReason.STOCK_SHORT.value)
@@ -211,6 +217,26 @@ def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tup
     if stock_short_of(stock, tracked):
         return None
     return tracked
+
+
+def _is_gift(row: DueRow) -> bool:
+    """A gift subscription's order, or one whose recipient is not the orderer (as the delivery slip
+    decides it, with customers.matching's name folding), is a gift from the moment it exists."""
+    if row.gift_id is not None:
+        return True
+    return bool(row.ship_name) and name_key(row.ship_name) != name_key(row.customer_name)
+
+
+def _check_address(row: DueRow) -> None:
+    """The postal data's word on the shipping address (customers.address_check, cached per code):
+    a remote island gets the surcharge flag even when nobody ticked it, and a code that does not
+    exist or names another prefecture or city holds the order."""
+    if row.shipping_address_id is None:
+        return
+    verdict = address_verdict(row.ship_postal_code or "", row.ship_prefecture or "", row.ship_city or "")
+    row.address_problem = verdict.problem
+    if verdict.remote_island:
+        row.ship_remote_island = True
 
 
 def _row_keys(row: DueRow) -> list[PersonKeys]:

@@ -440,3 +440,44 @@ def test_the_blacklist_check_costs_no_query_per_order(policy, writer, django_ass
     with django_assert_max_num_queries(37):
         generate_due(run_date=CREATION)
     assert Order.objects.filter(hold_reasons__contains=["similar_to_blacklisted"]).count() == 30
+
+
+@pytest.mark.parametrize(
+    ("gift", "ship_name", "expected"),
+    [
+        ({"wrapping": True, "message": "お誕生日おめでとう"}, None, (True, True, "お誕生日おめでとう")),
+        (None, "佐藤 一郎", (True, False, "")),  # the recipient is someone else
+        (None, None, (False, False, "")),
+    ],
+    ids=["gift-subscription", "other-recipient", "own-order"],
+)
+def test_orders_inherit_the_gift_setting(policy, writer, gift, ship_name, expected) -> None:  # noqa: ANN001
+    from orders.models import SubscriptionGift
+
+    sub = SubscriptionFactory()
+    if gift:
+        SubscriptionGift.objects.create(subscription=sub, **gift)
+    if ship_name:
+        type(sub.shipping_address).objects.filter(pk=sub.shipping_address_id).update(recipient_name=ship_name)
+    generate_due(run_date=CREATION)
+    order = Order.objects.get(subscription=sub)
+    assert (order.is_gift, order.gift_wrapping, order.gift_message) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "reason", "remote"),
+    [
+        ({"postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区"}, None, False),
+        ({"postal_code": "100-0001", "prefecture": "大阪府", "city": "千代田区"}, "address_mismatch", False),
+        ({"postal_code": "000-0000", "prefecture": "東京都", "city": "千代田区"}, "address_mismatch", False),
+        ({"postal_code": "952-0000", "prefecture": "新潟県", "city": "佐渡市"}, None, True),  # 離島, unticked
+    ],
+    ids=["agrees", "other-prefecture", "no-such-code", "remote-island"],
+)
+def test_the_address_is_checked_against_the_postal_data(policy, writer, address, reason, remote) -> None:  # noqa: ANN001
+    sub = SubscriptionFactory()
+    type(sub.shipping_address).objects.filter(pk=sub.shipping_address_id).update(**address)
+    generate_due(run_date=CREATION)
+    order = Order.objects.get(subscription=sub)
+    assert (reason in order.hold_reasons) if reason else order.hold_reasons == []
+    assert order.ship_remote_island is remote
