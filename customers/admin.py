@@ -123,7 +123,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 reverse("admin:customers_customer_change", args=[pid]),
                 _("ブラックリスト類似") if pid in similar else _("リピーター候補"),
                 pid,
-                "、".join(str(FIELD_LABELS[f]) for f in fields),
+                str(_("、")).join(str(FIELD_LABELS[f]) for f in fields),
             )
             for pid, fields in {**candidates, **similar}.items()
         ]

@@ -178,7 +178,7 @@ class OrderAdmin(admin.ModelAdmin):
                     str(other.name),
                     _person_cell(me),
                     _person_cell(other),
-                    "、".join(str(FIELD_LABELS[f]) for f in fields),
+                    str(_("、")).join(str(FIELD_LABELS[f]) for f in fields),
                 )
             )
         return format_html(

@@ -245,8 +245,9 @@ def _row_keys(row: DueRow) -> list[PersonKeys]:
         PersonKeys.of(name=row.customer_name, phone=row.customer_phone, email=row.customer_email),
         PersonKeys.of(name=row.customer_name_kana),
         PersonKeys.of(
-            name=row.ship_name or "",
-            phone=row.ship_phone or "",
+            # Most orders go to the orderer: the same name and phone again would only cost time.
+            name="" if row.ship_name == row.customer_name else row.ship_name or "",
+            phone="" if row.ship_phone == row.customer_phone else row.ship_phone or "",
             postal_code=row.ship_postal_code or "",
             address_line=row.ship_line1 or "",
         ),
