@@ -19,6 +19,7 @@ from customers.models import Customer
 from customers.selectors import blacklist_matches, same_person_matches
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notification_retry_failed
+from subscriptions.models import AttentionReason
 
 from . import services
 from .admin_filters import (
@@ -92,7 +93,7 @@ class OrderAdmin(admin.ModelAdmin):
         "sequence",
         "status",
         "payment_status",
-        "hold_reasons",
+        "hold_reason_labels",
         "creation_date",
         "delivery_date",
         "total",
@@ -142,9 +143,18 @@ class OrderAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name not in ("orders_order_changelist", "orders_order_change"):
+            return queryset  # the CSV export reads this list too: no per-row subquery for a million rows
         # リピーター: the customer has an earlier order (order_customer_idx answers it per row).
         earlier = Order.objects.filter(customer_id=OuterRef("customer_id"), id__lt=OuterRef("id"))
-        return super().get_queryset(request).annotate(is_repeat=Exists(earlier))
+        return queryset.annotate(is_repeat=Exists(earlier))
+
+    @admin.display(description=_("保留理由"))
+    def hold_reason_labels(self, obj: Order) -> str:
+        labels = dict(AttentionReason.choices)
+        return str(_("、")).join(str(labels.get(reason, reason)) for reason in obj.hold_reasons)
 
     @admin.display(description=_("リピーター"), boolean=False)
     def repeater(self, obj: Order) -> str:
