@@ -1,7 +1,7 @@
 """CSV out: orders (per order or per line item, chosen columns), subscriptions, customers.
 
 Streamed: rows are read with a server-side cursor (`.values().iterator()`) and written one encoded
-line at a time (csvtext.csv_lines), so memory stays flat for a million orders. cp932 by default
+line at a time (core.textio.csv_lines), so memory stays flat for a million orders. cp932 by default
 (Excel on Windows), UTF-8 on request; characters cp932 cannot hold are replaced with 〓 and counted
 in the EncodeReport the caller passes.
 """
@@ -17,11 +17,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.textio import EncodeReport, csv_lines
 from customers.models import Customer
 from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from subscriptions.models import Subscription, SubscriptionStatus, TimeSlot
-
-from .csvtext import EncodeReport, csv_lines
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.textio import CsvRow, CsvSource
 from orders.models import ORDER_TRANSITIONS, Carrier, Order, OrderStatus
 from orders.services import order_set_shipping, order_set_status
-
-from .csvtext import CsvReader, CsvRow
 
 NUMBER, ORDER_ID, STATUS, SHIPPED_ON, CARRIER, TRACKING = (
     "受注番号",
@@ -225,7 +224,7 @@ def order_updates_import(
     *, stream: BinaryIO, encoding: str = "auto", dry_run: bool, actor_user: Any = None
 ) -> UpdateReport:
     """Plan (and unless dry_run, apply) every row of an order-update CSV; see the module docstring."""
-    reader = CsvReader(stream, encoding=encoding)
+    reader = CsvSource(stream, encoding=encoding, strip=True)
     # A file exported by staff working in English has the English headers: read them as the Japanese.
     with translation.override("en"):
         english = {_(name): name for name in (NUMBER, ORDER_ID, STATUS, SHIPPED_ON, CARRIER, TRACKING)}

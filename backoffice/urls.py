@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import segment_mail, views
 
 app_name = "backoffice"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("export/", views.export, name="export"),
     path("order-updates/", views.order_updates, name="order_updates"),
+    path("segment-mail/", segment_mail.segment_mail, name="segment_mail"),
 ]
 
 # The order-rule editor and simulation, the pre-order list (backoffice/rules_views.py).

@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,12 +25,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.services.payments import chargeable_orders
+from core.money import format_yen
+from core.textio import EncodeReport
 from customers.models import Customer
 from orders.models import Order, OrderStatus, PaymentStatus
 from subscriptions.models import AttentionReason, Subscription, SubscriptionStatus
 from subscriptions.selectors import today_in_shop
 
-from .csvtext import EncodeReport
 from .exports import (
     DEFAULT_ORDER_COLUMNS,
     LINE_COLUMNS,
@@ -83,9 +85,18 @@ def home(request: HttpRequest) -> HttpResponse:
     due = Subscription.objects.filter(
         status=SubscriptionStatus.ACTIVE, next_creation_date__lte=today
     ).aggregate(due=Count("id"), attention=Count("id", filter=~Q(needs_attention=[])))
+    # Tonight's charge stage takes the new unpaid orders (those left from earlier days too) plus the
+    # orders generation creates tonight, not held; their amounts exist once they are priced tonight.
+    to_charge = chargeable_orders(run_date=today).aggregate(count=Count("id"), amount=Sum("total"))
+    to_charge["amount_text"] = format_yen(to_charge["amount"] or 0)
+    to_charge["tonight_new"] = due["due"] - due["attention"]
+    to_charge["url"] = order_list_url(
+        status__exact=OrderStatus.NEW, payment_status__exact=PaymentStatus.UNPAID
+    )
     context = _context(
         request,
         _("受注管理ホーム"),
+        to_charge=to_charge,
         today=today,
         saved=[
             {"key": key, "label": label, "count": saved[key], "url": order_list_url(**params)}
@@ -115,6 +126,7 @@ def home(request: HttpRequest) -> HttpResponse:
         links={
             "export": reverse("backoffice:export"),
             "updates": reverse("backoffice:order_updates"),
+            "segment_mail": reverse("backoffice:segment_mail"),
             "mail_templates": reverse("admin:notifications_mailtemplate_changelist"),
             "carriers": reverse("admin:orders_carrier_changelist"),
         },
@@ -273,7 +285,7 @@ def order_updates(request: HttpRequest) -> HttpResponse:
         context.update(
             report=report,
             token=token,
-            encoding=report.encoding.replace("-sig", ""),
+            encoding=report.encoding,
             file_name=form.cleaned_data["file"].name,
             changed_rows=[p for p in report.rows if p.changes and not p.errors],
         )

@@ -72,8 +72,8 @@ def _fill(n: int) -> None:
 
 
 def _export(orders, per: str = "order") -> tuple[int, int, float]:  # noqa: ANN001
-    from backoffice.csvtext import EncodeReport
     from backoffice.exports import orders_csv
+    from core.textio import EncodeReport
 
     report = EncodeReport(encoding="cp932")
     started = time.perf_counter()

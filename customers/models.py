@@ -167,3 +167,34 @@ class Address(models.Model):
             "ship_phone": self.phone,
             "ship_remote_island": self.is_remote_island,
         }
+
+
+class MatchRule(models.Model):
+    """The shop's rule for 「同一人物」: which normalised keys (customers.matching) must agree, and how
+    many, for a customer to count as a repeater candidate (リピーター候補) of another record. One row
+    (MatchRule.current()). The blacklist check keeps the issue's fixed rule: two of the four."""
+
+    match_name = models.BooleanField(_("氏名"), default=True)
+    match_phone = models.BooleanField(_("電話番号"), default=True)
+    match_address = models.BooleanField(_("郵便番号＋住所"), default=True)
+    match_email = models.BooleanField(_("メールアドレス"), default=True)
+    min_fields = models.PositiveSmallIntegerField(
+        _("一致が必要な項目数"),
+        default=2,
+        help_text=_("選んだ項目のうち、いくつ一致すれば同一人物とみなすか"),
+    )
+
+    class Meta:
+        verbose_name = _("リピーター判別ルール")
+        verbose_name_plural = _("リピーター判別ルール")
+
+    def __str__(self) -> str:
+        return gettext("リピーター判別ルール")
+
+    @classmethod
+    def current(cls) -> MatchRule:
+        return cls.objects.order_by("id").first() or cls.objects.create()
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f in ("name", "phone", "address", "email") if getattr(self, f"match_{f}")]

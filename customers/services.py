@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError
 
+from .islands import postal_is_remote_island
 from .models import LANGUAGE_CHOICES, PREFECTURES, Address, Customer
 from .postal import postal_normalize
 
@@ -78,7 +79,10 @@ def address_create(
     is_default: bool = False,
     is_remote_island: bool = False,
 ) -> Address:
-    """Add an address; the first one, or one marked default, becomes the only default."""
+    """Add an address; the first one, or one marked default, becomes the only default.
+
+    A postal code on a remote island (customers.islands) marks the address 離島 whatever was passed,
+    so the surcharge applies without staff ticking it."""
     postal_code = normalise_postal_code(postal_code)
     if not POSTAL_CODE.match(postal_code):
         raise DomainError(
@@ -105,7 +109,7 @@ def address_create(
             line2=line2,
             phone=phone,
             is_default=make_default,
-            is_remote_island=is_remote_island,
+            is_remote_island=is_remote_island or bool(postal_is_remote_island(postal_code)),
         )
 
 

@@ -17,12 +17,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.textio import ENCODINGS
 from subscriptions.actors import Actor
 
 from .formats import FORMATS
 from .importer import subscriptions_import
 from .models import ImportedRecord, SourceFormat
-from .textio import ENCODINGS
 
 ENCODING_CHOICES = [("auto", gettext_lazy("自動判別")), ("utf-8", "UTF-8"), ("cp932", "Shift_JIS (cp932)")]
 

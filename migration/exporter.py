@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from core.textio import write_csv
 from subscriptions.cycles import Cycle
 from subscriptions.models import Subscription, SubscriptionItem
 
 from .formats import get_format
 from .record import SourceSubscription
 from .schedule import future_skipped_dates, with_day_of_month
-from .textio import write_csv
 
 BATCH = 2000
 

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
+from core.textio import CsvSource
 from subscriptions.actors import Actor
 
 from .bulk_writes import subscription_import_update, subscriptions_bulk_import
@@ -21,7 +22,6 @@ from .checks import record_problems
 from .formats import get_format
 from .record import ENCODING, ERROR, WARNING, Problem, SourceSubscription
 from .resolve import CREATE, SKIP, UPDATE, plan_batch
-from .textio import CsvSource
 
 BATCH = 2000
 # Problems kept for the report; beyond it only counted, so a broken 10 GB file stays in memory.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,9 @@ class Notification(models.Model):
     ref = models.CharField(_("関連"), max_length=50, blank=True, db_index=True)
     # Retries after the first try (notification_retry_failed); the first send is not counted.
     retries = models.PositiveSmallIntegerField(_("再送試行回数"), default=0)
+    # Files to attach, by reference (notifications.attachments): [{"kind": "invoice", "args": {...}}].
+    # Rendered when the mail is sent, so a retry or a resend attaches the same document again.
+    attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("通知")
@@ -144,3 +148,33 @@ class MailTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} ({self.language})"
+
+
+class MailCampaign(models.Model):
+    """A shop template sent to a customer segment (セグメント配信) once. Each recipient's outbox row is
+    keyed by the campaign and the customer, so a customer gets it once however often sending is
+    retried; the token from the confirmation form makes a double submit the same campaign."""
+
+    token = models.CharField(_("送信トークン"), max_length=64, unique=True)
+    segment = models.CharField(_("セグメント"), max_length=40)
+    segment_label = models.CharField(_("セグメント名"), max_length=200)
+    event = models.CharField(_("メールテンプレート"), max_length=30, choices=MailEvent.choices)
+    recipients = models.PositiveIntegerField(_("送信数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("送信者"),
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("送信完了日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("セグメント配信")
+        verbose_name_plural = _("セグメント配信")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.segment_label} / {self.get_event_display()}"

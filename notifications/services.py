@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from core.errors import DomainError
+
+from .attachments import attachments_render
 from .default_mails import default_rows
 from .mail_templates import fill
-from .models import MailTemplate, Notification, NotificationStatus
+from .models import MailCampaign, MailEvent, MailTemplate, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +71,10 @@ def _deliver(notification_id: int) -> None:
         if notice is None:
             return
         try:
-            send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
+            if notice.attachments:
+                _send_with_attachments(notice)
+            else:
+                send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
         except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the business change
             logger.warning("notification %s failed: %s", notice.key, exc)
             Notification.objects.filter(pk=notice.pk).update(
@@ -76,6 +84,16 @@ def _deliver(notification_id: int) -> None:
         Notification.objects.filter(pk=notice.pk).update(
             status=NotificationStatus.SENT, sent_at=timezone.now()
         )
+
+
+def _send_with_attachments(notice: Notification) -> None:
+    """The files are made now from their references, in the customer's language."""
+    with translation.override(_language(notice.customer)):
+        files = attachments_render(notice.attachments)
+    message = EmailMessage(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
+    for file in files:
+        message.attach(file.filename, file.content, file.mimetype)
+    message.send()
 
 
 # A notice is normally mailed a moment after its transaction commits; one pending longer than this
@@ -122,12 +140,22 @@ def notification_queue_mail(
     body: str,
     customer: Any = None,
     ref: str = "",
+    attachments: list[dict[str, Any]] | None = None,
 ) -> Notification | None:
-    """Write a ready mail to the outbox (once per key) and send it after commit; None if the key exists."""
+    """Write a ready mail to the outbox (once per key) and send it after commit; None if the key exists.
+
+    `attachments` are references (notifications.attachments.attachment_ref), rendered at send."""
     try:
         with transaction.atomic():
             notice = Notification.objects.create(
-                key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body, ref=ref
+                key=key,
+                kind=kind,
+                customer=customer,
+                to_email=to_email,
+                subject=subject,
+                body=body,
+                ref=ref,
+                attachments=attachments or [],
             )
     except IntegrityError:
         return None
@@ -144,6 +172,7 @@ def notification_send_template(
     context: dict[str, Any],
     customer: Any = None,
     ref: str = "",
+    attachments: list[dict[str, Any]] | None = None,
 ) -> Notification | None:
     """The shop's template for `event`, filled and queued once per key; None when off or missing."""
     template = mail_template_for(event=event, language=language)
@@ -160,6 +189,7 @@ def notification_send_template(
         body=body,
         customer=customer,
         ref=ref,
+        attachments=attachments,
     )
 
 
@@ -175,6 +205,7 @@ def notification_resend(*, notification_id: int) -> Notification:
         body=original.body,
         customer=original.customer,
         ref=original.ref,
+        attachments=original.attachments,
     )
     assert notice is not None  # the key is new: counted above under the caller's view of the log
     return notice
@@ -207,3 +238,77 @@ def mail_templates_install_defaults() -> int:
     missing = [MailTemplate(**row) for row in from_rows if (row["event"], row["language"]) not in existing]
     MailTemplate.objects.bulk_create(missing)
     return len(missing)
+
+
+# --- Segment mail (セグメント配信) ------------------------------------------------------------------
+
+CAMPAIGN_CHUNK = 500
+
+
+def mail_campaign_send(
+    *,
+    token: str,
+    segment: str,
+    segment_label: str,
+    event: str,
+    recipients: Iterable[tuple[Any, str, str, dict[str, Any]]],
+    actor_user: Any = None,
+) -> MailCampaign:
+    """Send the shop's `event` template to every (customer, email, language, context), once each.
+
+    A campaign is one row per confirmation token: submitting the same form again continues the same
+    campaign and every recipient already queued is skipped by the outbox's unique key
+    (`campaign:<id>:<customer id>`). Queued in transactions of CAMPAIGN_CHUNK mails, each delivered
+    after its commit; the template is used even when switched off for its order event (staff chose
+    it for this mail), in each customer's language with Japanese as the fallback.
+    """
+    if event not in MailEvent.values:
+        raise DomainError("invalid_event", gettext("メールテンプレートを選んでください。"), field="event")
+    templates = {t.language: t for t in MailTemplate.objects.filter(event=event)}
+    if not templates:
+        raise DomainError("template_missing", gettext("このメールテンプレートはありません。"), field="event")
+    campaign, _created = MailCampaign.objects.get_or_create(
+        token=token,
+        defaults={
+            "segment": segment,
+            "segment_label": segment_label,
+            "event": event,
+            "created_by": actor_user,
+        },
+    )
+    chunk: list[tuple[Any, str, str, dict[str, Any]]] = []
+    queued = 0
+
+    def flush() -> int:
+        sent = 0
+        with transaction.atomic():
+            for customer, to_email, language, context in chunk:
+                template = templates.get(language) or templates.get(settings.LANGUAGE_CODE)
+                if template is None or not to_email:
+                    continue
+                subject, body = mail_template_render(
+                    template=template, context={"site_url": settings.SITE_URL, **context}
+                )
+                notice = notification_queue_mail(
+                    key=f"campaign:{campaign.pk}:{customer.pk}",
+                    kind=f"campaign:{event}",
+                    to_email=to_email,
+                    subject=subject,
+                    body=body,
+                    customer=customer,
+                    ref=f"campaign:{campaign.pk}",
+                )
+                sent += notice is not None
+        chunk.clear()
+        return sent
+
+    for recipient in recipients:
+        chunk.append(recipient)
+        if len(chunk) >= CAMPAIGN_CHUNK:
+            queued += flush()
+    queued += flush()
+    MailCampaign.objects.filter(pk=campaign.pk).update(
+        recipients=models.F("recipients") + queued, finished_at=timezone.now()
+    )
+    campaign.refresh_from_db()
+    return campaign

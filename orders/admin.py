@@ -7,7 +7,7 @@ and print invoices and delivery slips (orders.documents).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -15,8 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from customers.models import Customer
+from customers.selectors import blacklist_matches, same_person_matches
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notification_retry_failed
+from subscriptions.models import AttentionReason
 
 from . import services
 from .admin_filters import (
@@ -29,7 +32,7 @@ from .admin_filters import (
 )
 from .documents.admin_actions import invoices_pdf, slips_pdf
 from .mails import order_ref
-from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus
+from .models import Carrier, Order, OrderEvent, OrderLine, OrderStatus, SubscriptionGift
 from .rules.bulk import order_rules_apply
 from .rules.models import OrderRule
 
@@ -57,7 +60,30 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
-_EDITABLE = ("tracking_number", "carrier", "shipped_on", "delivery_time_slot", "is_gift")
+FIELD_LABELS = {
+    "name": _("氏名"),
+    "phone": _("電話番号"),
+    "address": _("郵便番号＋住所"),
+    "email": _("メールアドレス"),
+}
+
+
+def _person_cell(customer: Customer) -> str:
+    """What staff compare: the names, phones, email and addresses as they were typed."""
+    addresses = [f"〒{a.postal_code} {a.prefecture}{a.city}{a.line1}" for a in customer.addresses.all()]
+    parts = [customer.name, customer.name_kana, customer.phone, customer.user.email, *addresses]
+    return format_html_join("", "{}<br>", ((p,) for p in parts if p))
+
+
+_EDITABLE = (
+    "tracking_number",
+    "carrier",
+    "shipped_on",
+    "delivery_time_slot",
+    "is_gift",
+    "gift_wrapping",
+    "gift_message",
+)
 
 
 @admin.register(Order)
@@ -69,10 +95,11 @@ class OrderAdmin(admin.ModelAdmin):
         "sequence",
         "status",
         "payment_status",
-        "hold_reasons",
+        "hold_reason_labels",
         "creation_date",
         "delivery_date",
         "total",
+        "repeater",
     )
     list_filter = (
         "status",
@@ -85,7 +112,9 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_time_slot",
         ("ship_prefecture", admin.AllValuesFieldListFilter),
         HoldReasonFilter,
+        "ship_remote_island",
         "is_gift",
+        "gift_wrapping",
         RepeatFilter,
         ("carrier", admin.RelatedOnlyFieldListFilter),
         "creation_date",
@@ -104,15 +133,88 @@ class OrderAdmin(admin.ModelAdmin):
         "mark_completed",
         "cancel",
         "apply_rules",
+        "hold_similar_to_blacklist",
         invoices_pdf,
         slips_pdf,
     ]
     # Editable here: the slot, the gift flag and the shipping record (through order_set_shipping).
-    readonly_fields = [*(f.name for f in Order._meta.fields if f.name not in _EDITABLE), "mails"]
+    readonly_fields = [
+        *(f.name for f in Order._meta.fields if f.name not in _EDITABLE),
+        "repeater",
+        "same_person",
+        "mails",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name not in ("orders_order_changelist", "orders_order_change"):
+            return queryset  # the CSV export reads this list too: no per-row subquery for a million rows
+        # リピーター: the customer has an earlier order (order_customer_idx answers it per row).
+        earlier = Order.objects.filter(customer_id=OuterRef("customer_id"), id__lt=OuterRef("id"))
+        return queryset.annotate(is_repeat=Exists(earlier))
+
+    @admin.display(description=_("保留理由"))
+    def hold_reason_labels(self, obj: Order) -> str:
+        labels = dict(AttentionReason.choices)
+        return str(_("、")).join(str(labels.get(reason, reason)) for reason in obj.hold_reasons)
+
+    @admin.display(description=_("リピーター"), boolean=False)
+    def repeater(self, obj: Order) -> str:
+        return _("リピーター") if getattr(obj, "is_repeat", False) else _("初回")
+
+    @admin.display(description=_("同一人物・ブラックリスト類似"))
+    def same_person(self, obj: Order) -> str:
+        """リピーター候補 (other records of the same person under the shop's rule) and the blacklisted
+        customers this one resembles, side by side, with the keys that agree."""
+        similar = blacklist_matches(customer_id=obj.customer_id)
+        candidates = same_person_matches(customer_id=obj.customer_id)
+        if not similar and not candidates:
+            return _("一致する顧客はいません。")
+        people = {**candidates, **similar}
+        found = (
+            Customer.objects.filter(id__in=[obj.customer_id, *people])
+            .select_related("user")
+            .prefetch_related("addresses")
+        )
+        by_id = {c.id: c for c in found}
+        me = by_id[obj.customer_id]
+        rows = []
+        for person_id, fields in people.items():
+            other = by_id[person_id]
+            kind = _("ブラックリスト類似") if person_id in similar else _("リピーター候補")
+            rows.append(
+                (
+                    "blacklist" if person_id in similar else "candidate",
+                    kind,
+                    reverse("admin:customers_customer_change", args=[person_id]),
+                    str(other.name),
+                    _person_cell(me),
+                    _person_cell(other),
+                    str(_("、")).join(str(FIELD_LABELS[f]) for f in fields),
+                )
+            )
+        return format_html(
+            '<table class="same-person"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>',
+            _("区分"),
+            _("該当顧客"),
+            _("この顧客"),
+            _("該当顧客の登録内容"),
+            _("一致した項目"),
+            format_html_join(
+                "",
+                '<tr class="match-{}"><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                rows,
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:  # noqa: ANN001
         shipping = {"carrier", "tracking_number", "shipped_on"} & set(form.changed_data)
-        other = [name for name in ("delivery_time_slot", "is_gift") if name in form.changed_data]
+        other = [
+            name
+            for name in ("delivery_time_slot", "is_gift", "gift_wrapping", "gift_message")
+            if name in form.changed_data
+        ]
         if other:
             obj.save(update_fields=[*other, "updated_at"])
         if shipping:
@@ -237,6 +339,17 @@ class OrderAdmin(admin.ModelAdmin):
         self._set_status(request, queryset, OrderStatus.COMPLETED)
 
     @admin.action(description=_("キャンセルする"), permissions=["change"])
+    @admin.action(description=_("ブラックリスト類似の顧客の受注を保留にする"), permissions=["change"])
+    def hold_similar_to_blacklist(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        held = services.orders_hold_similar_to_blacklist(
+            order_ids=list(queryset.values_list("pk", flat=True)), actor_user=request.user
+        )
+        self.message_user(
+            request,
+            _("%(n)d件の受注をブラックリスト類似で保留にしました。") % {"n": len(held)},
+            messages.SUCCESS,
+        )
+
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._each(request, queryset, services.order_cancel, str(_("キャンセルしました")))
 
@@ -280,3 +393,12 @@ class CarrierAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Carrier | None = None) -> bool:
         return obj is None or not obj.orders.exists()
+
+
+@admin.register(SubscriptionGift)
+class SubscriptionGiftAdmin(admin.ModelAdmin):
+    """ギフト設定: a subscription whose orders are gifts (each new order inherits wrapping and message)."""
+
+    list_display = ("subscription", "wrapping", "message")
+    list_filter = ("wrapping",)
+    raw_id_fields = ("subscription",)

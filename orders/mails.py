@@ -7,6 +7,7 @@ is repeated. Payments queue theirs (入金確認, 返金) through order_mail_que
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -15,10 +16,13 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from core.money import format_yen
+from notifications.attachments import Attachment, attachment_ref
 from notifications.models import MailEvent, Notification
 from notifications.services import notification_send_template
 from subscriptions.models import TimeSlot
+from subscriptions.selectors import today_in_shop
 
+from .documents.render import DocumentKind, document_render, orders_for_documents
 from .models import Order, OrderEvent, OrderStatus
 
 # The mail an order's status sends when the order reaches it (received is sent by whoever creates it).
@@ -30,6 +34,13 @@ STATUS_MAIL: dict[str, str] = {
     OrderStatus.COMPLETED: MailEvent.COMPLETED,
     OrderStatus.CANCELLED: MailEvent.CANCELLED,
     OrderStatus.RETURNED: MailEvent.RETURNED,
+}
+
+# The qualified invoice (適格請求書) goes with the mail that closes the payment: a bank transfer's 入金確認
+# (staff marked it paid), a card order's 発送完了 and 完了 (the card was charged before shipping).
+INVOICE_MAILS: dict[str, frozenset[str]] = {
+    "bank_transfer": frozenset({MailEvent.PAYMENT_CONFIRMED}),
+    "card": frozenset({MailEvent.SHIPPED, MailEvent.COMPLETED}),
 }
 
 _PAYMENT_KINDS = {
@@ -90,8 +101,24 @@ def _language(order: Order) -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+def _invoice_attachments(order: Order, event: str) -> list[dict[str, Any]]:
+    if event not in INVOICE_MAILS.get(order.payment_kind, ()):
+        return []
+    # The issue date is fixed now: a retry next week or a resend prints the same invoice.
+    return [attachment_ref("invoice", order_id=order.pk, issued_on=today_in_shop().isoformat())]
+
+
+def invoice_attachment(*, order_id: int, issued_on: str) -> Attachment:
+    """The order's 適格請求書 as a PDF (orders.documents), rendered when the mail is sent."""
+    order = orders_for_documents().get(pk=order_id)
+    pdf = document_render(order=order, kind=DocumentKind.INVOICE, issued_on=date.fromisoformat(issued_on))
+    return Attachment(filename=f"invoice-{order.number}.pdf", content=pdf, mimetype="application/pdf")
+
+
 def order_mail_queue(*, order: Order, event: str, key: str) -> Notification | None:
-    """Queue the shop's `event` mail for an order, once per key; None when that mail is off."""
+    """Queue the shop's `event` mail for an order, once per key; None when that mail is off.
+
+    The invoice goes with it as an attachment reference when INVOICE_MAILS says so."""
     language = _language(order)
     return notification_send_template(
         key=key,
@@ -101,6 +128,7 @@ def order_mail_queue(*, order: Order, event: str, key: str) -> Notification | No
         context=order_mail_context(order, language=language),
         customer=order.customer,
         ref=order_ref(order.pk),
+        attachments=_invoice_attachments(order, event),
     )
 
 

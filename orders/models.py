@@ -117,7 +117,8 @@ class Order(models.Model):
     ship_line2 = models.CharField(_("建物名"), max_length=200, blank=True)
     ship_phone = models.CharField(_("電話番号"), max_length=20, blank=True)
     ship_remote_island = models.BooleanField(_("離島"), default=False)
-    # A gift (ギフト) order's delivery slip shows no prices.
+    # A gift (ギフト) order's delivery slip shows no prices. Set at creation: from the subscription's
+    # SubscriptionGift, or because the recipient is not the orderer.
     is_gift = models.BooleanField(_("ギフト"), default=False)
     # What the customer wrote with the order (備考); a rule can send such orders to 要確認.
     customer_comment = models.TextField(_("お客様コメント"), blank=True, default="", db_default="")
@@ -137,6 +138,8 @@ class Order(models.Model):
     # When the shop's order rules ran on this order at its creation; None: not yet (the nightly
     # rules stage picks it up, once: it claims only rows still None, with SKIP LOCKED).
     rules_applied_at = models.DateTimeField(_("受注ルール適用日時"), null=True, blank=True)
+    gift_wrapping = models.BooleanField(_("ギフト包装"), default=False, db_default=False)
+    gift_message = models.CharField(_("ギフトメッセージ"), max_length=200, blank=True, db_default="")
 
     payment_method = models.ForeignKey(
         "billing.PaymentMethod",
@@ -220,6 +223,28 @@ class Order(models.Model):
     @property
     def tracking_url(self) -> str:
         return self.carrier.tracking_url(self.tracking_number) if self.carrier_id else ""
+
+
+class SubscriptionGift(models.Model):
+    """A subscription sent as a gift: each child order the nightly run creates inherits it (is_gift,
+    the wrapping and the message, read with the due row). Lives in orders because orders are what it
+    shapes; the subscription stays as it is."""
+
+    subscription = models.OneToOneField(
+        "subscriptions.Subscription",
+        on_delete=models.CASCADE,
+        related_name="gift",
+        verbose_name=_("定期購入"),
+    )
+    wrapping = models.BooleanField(_("ギフト包装"), default=False)
+    message = models.CharField(_("ギフトメッセージ"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ギフト設定")
+        verbose_name_plural = _("ギフト設定")
+
+    def __str__(self) -> str:
+        return gettext("定期購入 #%(id)s のギフト設定") % {"id": self.subscription_id}
 
 
 class OrderLine(models.Model):

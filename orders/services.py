@@ -19,6 +19,9 @@ from django.utils.translation import gettext as _
 from catalog.bulk import StockShort, stock_give_back, stock_take
 from catalog.models import Product
 from core.errors import Conflict, NotFound
+from customers.matching import PersonKeys
+from customers.models import Customer
+from customers.selectors import blacklist_index, customers_keys
 from subscriptions.actors import Actor
 from subscriptions.models import AttentionReason
 from subscriptions.services import subscription_give_back_cycle
@@ -141,6 +144,71 @@ def order_release_hold(*, order_id: int, actor_user: Any = None, note: str = "")
             before_extra={"hold_reasons": reasons},
         )
         return order
+
+
+# Statuses an order can still be held from (nothing has left the warehouse).
+HOLDABLE = (OrderStatus.NEW, OrderStatus.AWAITING_PAYMENT, OrderStatus.READY, OrderStatus.ON_HOLD)
+
+
+def order_hold(*, order_id: int, reason: str, actor_user: Any = None, note: str = "") -> bool:
+    """Hold an order (要対応) for a reason, adding it to a held order's reasons; False when the order
+    has already shipped or ended, or already carries the reason."""
+    if reason not in AttentionReason.values:
+        raise Conflict("invalid_reason", _("不明な保留理由です: %(reason)s") % {"reason": reason})
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order.status not in HOLDABLE or reason in order.hold_reasons:
+            return False
+        before = list(order.hold_reasons)
+        order.hold_reasons = [*before, reason]
+        if order.status == OrderStatus.ON_HOLD:
+            order.save(update_fields=["hold_reasons", "updated_at"])
+            OrderEvent.objects.create(
+                order=order,
+                actor=actor_user,
+                kind="hold_reason_added",
+                before={"hold_reasons": before},
+                after={"hold_reasons": order.hold_reasons},
+                note=note,
+            )
+            return True
+        _move(
+            order,
+            OrderStatus.ON_HOLD,
+            actor_user=actor_user,
+            note=note,
+            kind="held",
+            extra_fields=("hold_reasons",),
+            before_extra={"hold_reasons": before},
+        )
+        return True
+
+
+def orders_hold_similar_to_blacklist(*, order_ids: list[int], actor_user: Any = None) -> list[int]:
+    """Hold the open orders whose customer agrees with a blacklisted one on two or more keys.
+
+    What staff run after blacklisting someone (their other accounts' open orders), and what an order
+    made outside the nightly run gets checked with. The blacklist and the orders' customers are read
+    in a fixed number of queries, matched in memory; only the orders to hold are then written, each
+    through order_hold. Returns the ids held."""
+    index = blacklist_index()
+    if not index:
+        return []
+    orders = list(
+        Order.objects.filter(pk__in=order_ids, status__in=HOLDABLE)
+        .exclude(customer__is_blacklisted=True)
+        .values_list("id", "customer_id", "ship_name", "ship_phone", "ship_postal_code", "ship_line1")
+    )
+    keys = customers_keys(Customer.objects.filter(id__in={row[1] for row in orders}))
+    held = []
+    for order_id, customer_id, name, phone, postal_code, line1 in orders:
+        shipped_to = PersonKeys.of(name=name, phone=phone, postal_code=postal_code, address_line=line1)
+        records = [*keys.get(customer_id, []), shipped_to]
+        if index.matches(records, exclude=customer_id) and order_hold(
+            order_id=order_id, reason=AttentionReason.SIMILAR_TO_BLACKLISTED, actor_user=actor_user
+        ):
+            held.append(order_id)
+    return held
 
 
 def _take_stock(wanted: dict[int, int]) -> None:

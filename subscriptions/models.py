@@ -143,6 +143,12 @@ class AttentionReason(models.TextChoices):
     STOCK_SHORT = "stock_short", _("在庫不足")
     BAD_ADDRESS = "bad_address", _("住所不備")
     NEEDS_AUTHENTICATION = "needs_authentication", _("本人認証待ち")
+    # Order holds only (customers.matching): the customer agrees with a blacklisted one on two or more
+    # of name, phone, postal code + address, email.
+    SIMILAR_TO_BLACKLISTED = "similar_to_blacklisted", _("ブラックリスト類似")
+    # Order holds only (customers.address_check): the postal code does not exist or names another
+    # prefecture or city than the address.
+    ADDRESS_MISMATCH = "address_mismatch", _("郵便番号と住所の不一致")
 
 
 class PointsReservation(models.TextChoices):

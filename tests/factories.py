@@ -29,8 +29,11 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"山田 花子{n}")
-    name_kana = "ヤマダ ハナコ"
-    phone = "090-1234-5678"
+    # Each factory customer is another person: two of them sharing kana and phone (and the factory
+    # address) would be "the same person" to customers.matching, and a blacklisted one would hold
+    # every other customer's orders as lookalikes.
+    name_kana = factory.Sequence(lambda n: f"ヤマダ ハナコ{n}")
+    phone = factory.Sequence(lambda n: f"090-{1234 + n // 10000:04d}-{n % 10000:04d}")
 
 
 class AddressFactory(factory.django.DjangoModelFactory):

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.textio import CsvRow
+
 from ..cells import CellError, text
 from ..record import ENCODING, ERROR, Problem
-from ..textio import CsvRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from core.textio import CsvRow
+
 from .. import cells
 from ..record import Problem, SourceSubscription
-from ..textio import CsvRow
 from . import base
 from .base import Column, RowReader, items_text
 

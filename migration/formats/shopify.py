@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 
+from core.textio import CsvRow
 from customers.models import PREFECTURES
 
 from .. import cells
 from ..record import Problem, SourceSubscription
-from ..textio import CsvRow
 from . import base, extension
 from .base import Column, RowReader
 

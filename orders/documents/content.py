@@ -151,5 +151,14 @@ def delivery_slip(order, lines, *, issuer: Issuer) -> Document:  # noqa: ANN001
         headers=headers,
         rows=rows,
         totals=totals,
-        notes=[_("ご注文ありがとうございます。下記の通り納品いたします。")],
+        notes=[_("ご注文ありがとうございます。下記の通り納品いたします。"), *_gift_notes(order)],
     )
+
+
+def _gift_notes(order) -> list[str]:  # noqa: ANN001
+    notes = []
+    if getattr(order, "gift_wrapping", False):
+        notes.append(_("ギフト包装あり"))
+    if getattr(order, "gift_message", ""):
+        notes.append(_("ギフトメッセージ: %(message)s") % {"message": order.gift_message})
+    return notes

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from catalog.bulk import stock_levels
 from customers.models import Customer
+from customers.selectors import blacklist_index
 from notifications.services import notification_send
 from pricing.bulk import benefits_bulk_record
 from pricing.selectors import PricingBook, PricingCatalog
@@ -106,6 +107,8 @@ class GenerationRun:
         self.memo = ScheduleMemo(calendar, policy.lead_days)
         self.earliest_delivery = calendar.earliest_delivery(run_date, policy.lead_days)
         self.catalog = PricingCatalog.load(on=run_date)
+        # Two queries per run, whatever its size; each batch checks its orders against it in memory.
+        self.blacklist = blacklist_index()
 
     def batch(
         self,
@@ -154,6 +157,7 @@ class GenerationRun:
             memo=self.memo,
             book=book,
             stock=_read_stock(to_price),
+            blacklist=self.blacklist,
         )
         plan = plan_batch(rows, ctx, has_sequence=has_sequence, ordered_today=ordered_today)
         write_batch(plan, run_date=self.run_date, now=timezone.now())

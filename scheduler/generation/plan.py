@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from catalog.bulk import stock_short_of
+from customers.address_check import address_verdict
+from customers.matching import KeyIndex, PersonKeys, name_key
 from pricing.pricing import PricedOrder
 from subscriptions.models import AttentionReason, StockShortfallPolicy
 from subscriptions.schedule import NextDelivery, ScheduleMemo, delivery_number
@@ -34,6 +36,7 @@ class PlannedOrder:
     anchor_sequence: int
     needs_attention: list[str]
     order_id: int | None = None
+    is_gift: bool = False
 
 
 @dataclass(slots=True)
@@ -81,6 +84,9 @@ class PlanContext:
     memo: ScheduleMemo
     book: object  # billing.selectors.PricingBook (or anything with price_subscription_order)
     stock: dict[int, int]  # tracked products' stock left, locked for this batch
+    # The blacklisted customers' keys, read once per run (GenerationRun): an order whose customer
+    # agrees with one on two or more keys is held, checked in memory.
+    blacklist: KeyIndex | None = None
 
 
 def plan_batch(
@@ -138,7 +144,8 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         )
         return
 
-    reasons, attention = _hold_reasons(row, stock_short=taken is None)
+    _check_address(row)
+    reasons, attention = _hold_reasons(row, stock_short=taken is None, blacklist=ctx.blacklist)
     priced = ctx.book.price_subscription_order(
         subscription=row,
         items=row.items,
@@ -169,6 +176,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             anchor_date=anchor_date,
             anchor_sequence=anchor_sequence,
             needs_attention=attention,
+            is_gift=_is_gift(row),
         )
     )
     # Only now that the order is planned: a row failing above (pricing, bad cycle data) must leave
@@ -178,13 +186,19 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         plan.stock_taken[product_id] = plan.stock_taken.get(product_id, 0) + qty
 
 
-def _hold_reasons(row: DueRow, *, stock_short: bool) -> tuple[list[str], list[str]]:
+def _hold_reasons(
+    row: DueRow, *, stock_short: bool, blacklist: KeyIndex | None = None
+) -> tuple[list[str], list[str]]:
     """Why the order is created on hold (sorted), and the subscription's needs-attention list after it."""
     reasons = set(row.needs_attention)
     if row.customer_is_blacklisted:
         reasons.add(AttentionReason.BLACKLISTED.value)
+    elif blacklist and blacklist.matches(_row_keys(row), exclude=row.customer_id):
+        reasons.add(AttentionReason.SIMILAR_TO_BLACKLISTED.value)
     if row.shipping_address_id is None or row.address_is_invalid:
         reasons.add(AttentionReason.BAD_ADDRESS.value)
+    if row.address_problem:
+        reasons.add(AttentionReason.ADDRESS_MISMATCH.value)
     attention = list(row.needs_attention)
     if stock_short:
         reasons.add(AttentionReason.STOCK_SHORT.value)
@@ -203,3 +217,38 @@ def _take_stock(items: list[tuple[int, int]], stock: dict[int, int]) -> list[tup
     if stock_short_of(stock, tracked):
         return None
     return tracked
+
+
+def _is_gift(row: DueRow) -> bool:
+    """A gift subscription's order, or one whose recipient is not the orderer (as the delivery slip
+    decides it, with customers.matching's name folding), is a gift from the moment it exists."""
+    if row.gift_id is not None:
+        return True
+    return bool(row.ship_name) and name_key(row.ship_name) != name_key(row.customer_name)
+
+
+def _check_address(row: DueRow) -> None:
+    """The postal data's word on the shipping address (customers.address_check, cached per code):
+    a remote island gets the surcharge flag even when nobody ticked it, and a code that does not
+    exist or names another prefecture or city holds the order."""
+    if row.shipping_address_id is None:
+        return
+    verdict = address_verdict(row.ship_postal_code or "", row.ship_prefecture or "", row.ship_city or "")
+    row.address_problem = verdict.problem
+    if verdict.remote_island:
+        row.ship_remote_island = True
+
+
+def _row_keys(row: DueRow) -> list[PersonKeys]:
+    """The order's customer as customers.selectors.customer_keys writes a person (profile, address)."""
+    return [
+        PersonKeys.of(name=row.customer_name, phone=row.customer_phone, email=row.customer_email),
+        PersonKeys.of(name=row.customer_name_kana),
+        PersonKeys.of(
+            # Most orders go to the orderer: the same name and phone again would only cost time.
+            name="" if row.ship_name == row.customer_name else row.ship_name or "",
+            phone="" if row.ship_phone == row.customer_phone else row.ship_phone or "",
+            postal_code=row.ship_postal_code or "",
+            address_line=row.ship_line1 or "",
+        ),
+    ]

@@ -61,6 +61,13 @@ _COLUMNS = (
     ("shipping_address__is_invalid", "address_is_invalid"),
     ("payment_method__kind", "payment_kind"),
     ("payment_method__is_active", "payment_method_active"),
+    # The blacklist-similarity check (plan._hold_reasons) compares these with the blacklist's keys.
+    ("customer__phone", "customer_phone"),
+    ("customer__name_kana", "customer_name_kana"),
+    # The subscription's gift setting (orders.SubscriptionGift, an outer join): its orders inherit it.
+    ("gift__id", "gift_id"),
+    ("gift__wrapping", "gift_wrapping"),
+    ("gift__message", "gift_message"),
 )
 _PATHS = tuple(path for path, _attr in _COLUMNS)
 
@@ -108,8 +115,15 @@ class DueRow:
     address_is_invalid: bool | None
     payment_kind: str | None
     payment_method_active: bool | None
+    customer_phone: str
+    customer_name_kana: str
+    gift_id: int | None
+    gift_wrapping: bool | None
+    gift_message: str | None
     # (product_id, quantity) in the order the customer added them.
     items: list[tuple[int, int]] = field(default_factory=list)
+    # Set while planning (plan._check_address): what the postal data says is wrong, "" when it agrees.
+    address_problem: str = ""
 
     @property
     def pk(self) -> int:

@@ -104,10 +104,11 @@ def _order_values(
         OrderStatus.ON_HOLD.value if p.hold_reasons else OrderStatus.NEW.value, PaymentStatus.UNPAID.value,
         encode(p.hold_reasons), run_date, p.delivery_date, row.delivery_time_slot,
         row.ship_name or "", row.ship_postal_code or "", row.ship_prefecture or "", row.ship_city or "",
-        row.ship_line1 or "", row.ship_line2 or "", row.ship_phone or "", bool(row.ship_remote_island), False,
+        row.ship_line1 or "", row.ship_line2 or "", row.ship_phone or "", bool(row.ship_remote_island), p.is_gift,
         row.payment_method_id, row.payment_kind or "", priced.coupon_id,
         priced.items_subtotal, priced.discount_total, priced.shipping_fee, priced.cod_fee, priced.points_used,
         priced.total, encode_summary(priced.tax_summary), "", now, now,
+        bool(row.gift_wrapping), row.gift_message or "",
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from notifications.models import Notification
 from orders.mails import order_ref
 from orders.models import OrderStatus
+from subscriptions.selectors import today_in_shop
 from tests.backoffice.helpers import shop_order
 from tests.factories import CustomerFactory, UserFactory
 
@@ -106,3 +107,21 @@ def test_upload_dry_run_then_confirm(staff, django_capture_on_commit_callbacks, 
 def test_the_order_list_links_to_the_export_with_its_filters(staff) -> None:  # noqa: ANN001
     page = staff.get(reverse("admin:orders_order_changelist") + "?status__exact=ready").content.decode()
     assert reverse("backoffice:export") + "?filters=status__exact%3Dready" in page
+
+
+def test_home_shows_tonights_charges(staff) -> None:  # noqa: ANN001
+    # given two new unpaid orders created today (the charge stage takes them tonight) and a held one
+    today = today_in_shop()
+    shop_order(status=OrderStatus.NEW, total=4480, creation_date=today)
+    shop_order(status=OrderStatus.NEW, total=1000, creation_date=today - dt.timedelta(days=1))
+    shop_order(status=OrderStatus.NEW, total=700, creation_date=today + dt.timedelta(days=1))  # not yet
+    shop_order(status=OrderStatus.ON_HOLD, total=9999, creation_date=today)  # held: not charged
+    page = staff.get(reverse("backoffice:home")).content.decode()
+    assert "2件 ¥5,480" in page
+
+
+def test_failed_mails_have_a_beat_entry() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    entry = PeriodicTask.objects.get(task="notifications.retry_failed_mails")
+    assert entry.enabled and (entry.interval.every, entry.interval.period) == (15, "minutes")

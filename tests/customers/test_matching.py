@@ -3,6 +3,7 @@
 import pytest
 
 from customers.matching import (
+    KeyIndex,
     PersonKeys,
     address_key,
     email_key,
@@ -125,3 +126,65 @@ def test_a_repeater_rule_may_ask_for_chosen_fields_only() -> None:
     keys = PersonKeys.of(name="山田 花子", phone="09012345678")
     assert is_similar(BLACKLISTED, keys, min_fields=1, fields=["email"]) is False
     assert is_similar(BLACKLISTED, keys, min_fields=1, fields=["phone"]) is True
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("髙橋 一郎", "高橋一郎", True),  # 旧字体 / 異体字
+        ("齋藤 花子", "斎藤 花子", True),
+        ("渡邊 健", "渡辺 健", True),
+        ("渡邉 健", "ﾜﾀﾅﾍﾞ ｹﾝ", False),  # kanji and kana are not one another
+        ("山﨑 太郎", "山崎太郎", True),
+        ("濱田 優", "浜田　優", True),
+        ("齋藤 花子", "斉藤 花子", False),  # 斉 is another character, not an old form of 斎
+        ("ﾜﾀﾅﾍﾞ ｹﾝ", "わたなべ けん", True),
+        ("ＷＡＴＡＮＡＢＥ　Ｋｅｎ", "watanabe ken", True),
+    ],
+)
+def test_name_key_old_forms_and_widths(a, b, same) -> None:  # noqa: ANN001
+    assert (name_key(a) == name_key(b)) is same
+
+
+def _keys(**fields: str) -> PersonKeys:
+    return PersonKeys.of(**fields)
+
+
+BLACKLIST = [
+    (1, _keys(name="山田 花子", phone="090-1111-2222", postal_code="100-0001", address_line="千代田1-1")),
+    (1, _keys(email="hanako@example.com")),  # the same person's other record (their login)
+    (2, _keys(name="髙橋 一郎", phone="03-9999-0000", email="taro@example.jp")),
+]
+
+
+@pytest.mark.parametrize(
+    ("records", "exclude", "expected"),
+    [
+        # width, kana and hyphen variants of two of person 1's keys
+        ([_keys(name="ﾔﾏﾀﾞ ﾊﾅｺ", phone="０９０（１１１１）２２２２")], None, {}),  # kana name ≠ kanji name: one field
+        ([_keys(name="山田　花子", phone="０９０－１１１１－２２２２")], None, {1: ["name", "phone"]}),
+        ([_keys(name="別人", email="HANAKO@EXAMPLE.COM ", postal_code="〒1000001", address_line="千代田１－１")],
+         None, {1: ["address", "email"]}),
+        # fields spread over the person's own records (profile + address) still count once each
+        ([_keys(name="高橋一郎"), _keys(phone="+81 3 9999 0000")], None, {2: ["name", "phone"]}),
+        ([_keys(name="山田 花子")], None, {}),  # one field is not enough
+        ([_keys(name="山田 花子", phone="090-1111-2222")], 1, {}),  # the person themself
+        ([_keys(name="", phone="", email="")], None, {}),  # empty keys never agree
+    ],
+)  # fmt: skip
+def test_key_index_matches(records, exclude, expected) -> None:  # noqa: ANN001
+    index = KeyIndex()
+    for person_id, keys in BLACKLIST:
+        index.add(person_id, keys)
+    assert index.matches(records, exclude=exclude) == expected
+
+
+def test_key_index_fields_and_threshold() -> None:
+    index = KeyIndex()
+    index.add(7, _keys(name="佐藤 次郎", phone="080-0000-1111", email="jiro@example.com"))
+    record = [_keys(name="サトウ ジロウ", phone="08000001111", email="jiro@example.com")]
+    assert index.matches(record) == {7: ["phone", "email"]}
+    assert index.matches(record, fields=["name", "email"]) == {}
+    assert index.matches(record, fields=["email"], min_fields=1) == {7: ["email"]}
+    assert not KeyIndex()
+    assert index

@@ -207,3 +207,13 @@ def test_staff_download_any_order(admin_client):
     response = admin_client.get(f"/admin/orders/order/{order.pk}/slip.pdf")
     assert response.status_code == 200
     assert "納品書" in pdf_text(response.content)
+
+
+def test_a_gift_slip_shows_the_wrapping_and_the_message():
+    text = pdf_text(
+        document_render(
+            order=mixed_order(is_gift=True, gift_wrapping=True, gift_message="いつもありがとう"), kind="slip"
+        )
+    )
+    assert "ギフト包装あり" in text and "ギフトメッセージ: いつもありがとう" in text
+    assert "¥" not in text

@@ -104,7 +104,9 @@ def test_a_failed_send_is_visible_retried_and_a_sent_one_can_be_resent(
 ) -> None:  # noqa: ANN001
     order = shop_order()
     # given the mail server is down when the order ships
-    smtp_down = mock.patch("notifications.services.send_mail", side_effect=OSError("smtp down"))
+    smtp_down = mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")
+    )
     with smtp_down, django_capture_on_commit_callbacks(execute=True):
         _ship(order)
     notice = Notification.objects.get(ref=order_ref(order.pk))
@@ -127,7 +129,9 @@ def test_a_failed_send_is_visible_retried_and_a_sent_one_can_be_resent(
 
 def test_retries_stop_after_the_limit(django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
     order = shop_order()
-    with mock.patch("notifications.services.send_mail", side_effect=OSError("smtp down")):
+    with mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             _ship(order)
         for _ in range(3):
@@ -150,7 +154,9 @@ def test_the_retry_command_sends_the_failed_mails(django_capture_on_commit_callb
     from django.core.management import call_command
 
     order = shop_order()
-    smtp_down = mock.patch("notifications.services.send_mail", side_effect=OSError("smtp down"))
+    smtp_down = mock.patch(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("smtp down")
+    )
     with smtp_down, django_capture_on_commit_callbacks(execute=True):
         _ship(order)
     with django_capture_on_commit_callbacks(execute=True):

@@ -383,3 +383,101 @@ def test_the_copy_writers_tax_summary_text_is_what_json_dumps_writes(bases) -> N
 
     summary = tax_summary(bases)
     assert _tax_summary_json(summary) == json.dumps(summary)
+
+
+def _blacklisted_person(**fields: str) -> object:
+    from tests.factories import CustomerFactory
+
+    bad = CustomerFactory(is_blacklisted=True, name_kana="タカハシ イチロウ", **fields)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("profile", "held"),
+    [
+        # the blacklisted person under a new account: name in other widths/old forms + phone written differently
+        ({"name": "髙橋　一郎", "phone": "０９０（５５５５）１２３４"}, True),
+        ({"name": "高橋一郎", "email": "TAKA@EXAMPLE.JP"}, True),
+        ({"name": "高橋一郎"}, False),  # a namesake: one key is not enough
+        ({"phone": "090-5555-1234", "email": "someone-else@example.jp"}, False),
+    ],
+    ids=["name+phone", "name+email", "name-only", "phone-only"],
+)
+def test_an_order_whose_customer_looks_like_a_blacklisted_one_is_held(policy, writer, profile, held) -> None:
+    # given a blacklisted customer, and a due subscription of a customer who may be the same person
+    bad = _blacklisted_person(name="高橋 一郎", phone="090-5555-1234")
+    bad.user.email = "taka@example.jp"
+    bad.user.save()
+    sub = SubscriptionFactory()
+    customer = sub.customer
+    for name, value in profile.items():
+        if name == "email":
+            customer.user.email = value
+            customer.user.save()
+        else:
+            setattr(customer, name, value)
+    customer.save()
+
+    # when the night runs
+    generate_due(run_date=CREATION)
+
+    # then the order is held for the similarity exactly when two keys agree
+    order = Order.objects.get(subscription=sub)
+    assert (order.status == OrderStatus.ON_HOLD) is held
+    assert ("similar_to_blacklisted" in order.hold_reasons) is held
+
+
+def test_the_blacklist_check_costs_no_query_per_order(policy, writer, django_assert_max_num_queries) -> None:
+    # given a blacklist and 30 due subscriptions whose customers all look like the blacklisted one
+    _blacklisted_person(name="高橋 一郎", phone="090-5555-1234")
+    subs = SubscriptionFactory.create_batch(30)
+    from customers.models import Customer
+
+    Customer.objects.filter(subscriptions__in=subs).update(
+        name="ﾀｶﾊｼ", name_kana="高橋一郎", phone="09055551234"
+    )
+    # when the night runs, then the queries do not grow with the orders checked
+    with django_assert_max_num_queries(37):
+        generate_due(run_date=CREATION)
+    assert Order.objects.filter(hold_reasons__contains=["similar_to_blacklisted"]).count() == 30
+
+
+@pytest.mark.parametrize(
+    ("gift", "ship_name", "expected"),
+    [
+        ({"wrapping": True, "message": "お誕生日おめでとう"}, None, (True, True, "お誕生日おめでとう")),
+        (None, "佐藤 一郎", (True, False, "")),  # the recipient is someone else
+        (None, None, (False, False, "")),
+    ],
+    ids=["gift-subscription", "other-recipient", "own-order"],
+)
+def test_orders_inherit_the_gift_setting(policy, writer, gift, ship_name, expected) -> None:  # noqa: ANN001
+    from orders.models import SubscriptionGift
+
+    sub = SubscriptionFactory()
+    if gift:
+        SubscriptionGift.objects.create(subscription=sub, **gift)
+    if ship_name:
+        type(sub.shipping_address).objects.filter(pk=sub.shipping_address_id).update(recipient_name=ship_name)
+    generate_due(run_date=CREATION)
+    order = Order.objects.get(subscription=sub)
+    assert (order.is_gift, order.gift_wrapping, order.gift_message) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "reason", "remote"),
+    [
+        ({"postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区"}, None, False),
+        ({"postal_code": "100-0001", "prefecture": "大阪府", "city": "千代田区"}, "address_mismatch", False),
+        ({"postal_code": "000-0000", "prefecture": "東京都", "city": "千代田区"}, "address_mismatch", False),
+        ({"postal_code": "952-0000", "prefecture": "新潟県", "city": "佐渡市"}, None, True),  # 離島, unticked
+    ],
+    ids=["agrees", "other-prefecture", "no-such-code", "remote-island"],
+)
+def test_the_address_is_checked_against_the_postal_data(policy, writer, address, reason, remote) -> None:  # noqa: ANN001
+    sub = SubscriptionFactory()
+    type(sub.shipping_address).objects.filter(pk=sub.shipping_address_id).update(**address)
+    generate_due(run_date=CREATION)
+    order = Order.objects.get(subscription=sub)
+    assert (reason in order.hold_reasons) if reason else order.hold_reasons == []
+    assert order.ship_remote_island is remote

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.csvtext import EncodeReport
 from backoffice.exports import DEFAULT_ORDER_COLUMNS, LINE_COLUMNS, orders_csv, orders_for_export
+from core.textio import EncodeReport
 from orders.models import OrderStatus
 
 

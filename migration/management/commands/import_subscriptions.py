@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
+from core.textio import ENCODINGS
 from migration.formats import FORMATS
 from migration.importer import subscriptions_import
 from migration.report import report_lines
-from migration.textio import ENCODINGS
 
 
 class Command(BaseCommand):
