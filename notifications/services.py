@@ -207,3 +207,81 @@ def mail_templates_install_defaults() -> int:
     missing = [MailTemplate(**row) for row in from_rows if (row["event"], row["language"]) not in existing]
     MailTemplate.objects.bulk_create(missing)
     return len(missing)
+
+
+# --- In bulk (the nightly charge stage's settlement) --------------------------------------------
+# The same rows notification_send and notification_send_template write, for many notices in one
+# statement: a key already in the log is left out (as the IntegrityError there), each mail goes out
+# after commit, in the order given.
+
+
+def notification_send_many(*, notices: list[dict[str, Any]]) -> list[Notification]:
+    """notification_send for many notices ({key, kind, to_email, context, customer}); the new rows."""
+    rows = []
+    for notice in notices:
+        customer = notice.get("customer")
+        with translation.override(_language(customer)):
+            ctx = {"site_url": settings.SITE_URL, **notice["context"]}
+            subject = " ".join(render_to_string(f"notifications/{notice['kind']}_subject.txt", ctx).split())
+            body = render_to_string(f"notifications/{notice['kind']}_body.txt", ctx)
+        rows.append(
+            Notification(
+                key=notice["key"],
+                kind=notice["kind"],
+                customer=customer,
+                to_email=notice["to_email"],
+                subject=subject,
+                body=body,
+            )
+        )
+    return _queue_many(rows)
+
+
+def notification_send_template_many(*, mails: list[dict[str, Any]]) -> list[Notification]:
+    """notification_send_template for many mails ({key, event, to_email, language, context, customer,
+    ref}); each (event, language) template is read once. The new rows (none for a mail that is off)."""
+    templates: dict[tuple[str, str], MailTemplate | None] = {}
+    rows = []
+    for mail in mails:
+        wanted = (mail["event"], mail["language"])
+        if wanted not in templates:
+            templates[wanted] = mail_template_for(event=wanted[0], language=wanted[1])
+        template = templates[wanted]
+        if template is None or not template.enabled:
+            continue
+        subject, body = mail_template_render(
+            template=template, context={"site_url": settings.SITE_URL, **mail["context"]}
+        )
+        rows.append(
+            Notification(
+                key=mail["key"],
+                kind=f"mail:{mail['event']}",
+                customer=mail.get("customer"),
+                to_email=mail["to_email"],
+                subject=subject,
+                body=body,
+                ref=mail.get("ref", ""),
+            )
+        )
+    return _queue_many(rows)
+
+
+def _queue_many(rows: list[Notification]) -> list[Notification]:
+    if not rows:
+        return []
+    existing = set(Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True))
+    fresh: dict[str, Notification] = {}
+    for row in rows:
+        if row.key not in existing and row.key not in fresh:
+            fresh[row.key] = row
+    # The caller holds the rows these keys are about (their orders are locked), so no one else
+    # writes the same keys meanwhile; a clash still fails the caller's transaction, never sends twice.
+    created = Notification.objects.bulk_create(list(fresh.values()), batch_size=1000)
+    ids = [n.pk for n in created]
+    transaction.on_commit(lambda: _deliver_many(ids), robust=True)
+    return created
+
+
+def _deliver_many(ids: list[int]) -> None:
+    for notification_id in ids:
+        _deliver(notification_id)

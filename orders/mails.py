@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.money import format_yen
 from notifications.models import MailEvent, Notification
-from notifications.services import notification_send_template
+from notifications.services import notification_send_template, notification_send_template_many
 from subscriptions.models import TimeSlot
 
 from .models import Order, OrderEvent, OrderStatus
@@ -31,6 +31,9 @@ STATUS_MAIL: dict[str, str] = {
     OrderStatus.CANCELLED: MailEvent.CANCELLED,
     OrderStatus.RETURNED: MailEvent.RETURNED,
 }
+
+# The mail a payment move sends (the other payment moves send none).
+PAYMENT_MAIL: dict[str, str] = {"paid": MailEvent.PAYMENT_CONFIRMED, "refunded": MailEvent.REFUNDED}
 
 _PAYMENT_KINDS = {
     "card": "クレジットカード",
@@ -116,7 +119,7 @@ def order_mail_on_payment(
     *, order: Order, payment_status: str, order_event: OrderEvent
 ) -> Notification | None:
     """入金確認 when a payment is marked paid, 返金 when refunded; nothing for the other payment moves."""
-    event = {"paid": MailEvent.PAYMENT_CONFIRMED, "refunded": MailEvent.REFUNDED}.get(payment_status)
+    event = PAYMENT_MAIL.get(payment_status)
     if event is None:
         return None
     return order_mail_queue(order=order, event=event, key=f"order-mail:{order.pk}:{event}:{order_event.pk}")
@@ -125,3 +128,26 @@ def order_mail_on_payment(
 def order_mail_received(*, order: Order) -> Notification | None:
     """The サンクスメール for a new order, once per order."""
     return order_mail_queue(order=order, event=MailEvent.RECEIVED, key=f"order-mail:{order.pk}:received")
+
+
+def order_mails_on_moves(*, moves: list[tuple[Order, OrderEvent]]) -> list[Notification]:
+    """order_mail_on_move for many moves at once (orders.bulk); orders carry customer__user and
+    prefetched lines. Each template is read once, the rows are written in one statement."""
+    mails = []
+    for order, order_event in moves:
+        event = STATUS_MAIL.get(order.status)
+        if event is None:
+            continue
+        language = _language(order)
+        mails.append(
+            {
+                "key": f"order-mail:{order.pk}:{event}:{order_event.pk}",
+                "event": event,
+                "to_email": order.customer.user.email,
+                "language": language,
+                "context": order_mail_context(order, language=language),
+                "customer": order.customer,
+                "ref": order_ref(order.pk),
+            }
+        )
+    return notification_send_template_many(mails=mails)
