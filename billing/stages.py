@@ -123,7 +123,7 @@ def payment_charge_pending(
                     if i not in waiting
                 ]
             )
-        sent = outbox_dispatch(keys=keys)
+        sent = outbox_dispatch(keys=keys, limit=max(1, len(keys)))
         counts["queued"] = sent.dispatched
         if sent.error:
             raise BrokerUnavailable(

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -282,6 +282,37 @@ def _queue_many(rows: list[Notification]) -> list[Notification]:
     return created
 
 
-def _deliver_many(ids: list[int]) -> None:
-    for notification_id in ids:
-        _deliver(notification_id)
+def _deliver_many(ids: list[int], chunk: int = 500) -> None:
+    """_deliver for many notices: the same lock, outcome and error per mail, one mail-server
+    connection and one status UPDATE per chunk instead of one of each per mail."""
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            notices = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=ids[start : start + chunk], status=NotificationStatus.PENDING)
+                .order_by("pk")
+            )
+            if not notices:
+                continue
+            sent = []
+            with get_connection() as mail_connection:
+                for notice in notices:
+                    message = EmailMessage(
+                        notice.subject,
+                        notice.body,
+                        settings.DEFAULT_FROM_EMAIL,
+                        [notice.to_email],
+                        connection=mail_connection,
+                    )
+                    try:
+                        message.send()
+                    except Exception as exc:  # noqa: BLE001 - as in _deliver: the change stays
+                        logger.warning("notification %s failed: %s", notice.key, exc)
+                        Notification.objects.filter(pk=notice.pk).update(
+                            status=NotificationStatus.FAILED, error=str(exc)[:2000]
+                        )
+                        continue
+                    sent.append(notice.pk)
+            Notification.objects.filter(pk__in=sent).update(
+                status=NotificationStatus.SENT, sent_at=timezone.now()
+            )
