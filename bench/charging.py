@@ -202,7 +202,9 @@ def main() -> None:
         started = time.monotonic()
         build(args.due + args.baseline_sample, RUN_DATE)
         cards = _assign_payment_kinds(args.due, args.baseline_sample, args.card_share, customer, pm)
-        print(f"built {args.due + args.baseline_sample:,} in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        print(
+            f"built {args.due + args.baseline_sample:,} in {time.monotonic() - started:.1f}s", file=sys.stderr
+        )
         worker = _start_workers(env, args.workers)
         time.sleep(3)  # the pool's processes are up before the clock starts
 
@@ -242,7 +244,9 @@ def main() -> None:
         # Wait for the workers: every queued card order paid, failed or otherwise out of "processing".
         first_paid = last_paid = None
         while True:
-            left = Order.objects.filter(payment_kind="card", payment_status__in=(P.UNPAID, P.PROCESSING)).count()
+            left = Order.objects.filter(
+                payment_kind="card", status="new", payment_status__in=(P.UNPAID, P.PROCESSING)
+            ).count()
             now = time.monotonic()
             if left < cards_due and first_paid is None:
                 first_paid = now
