@@ -27,6 +27,7 @@ from billing.models import (
 from billing.services.payments import payment_charge_order
 from billing.stages import payment_charge_pending
 from notifications.models import MailTemplate, Notification, OutboxTask
+from notifications.services import mail_templates_install_defaults
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentStatus
 from subscriptions.models import SubscriptionEvent
 from tests.billing.payments_helpers import make_order
@@ -42,6 +43,7 @@ class _RollBack(Exception):
 
 def _seed() -> dict[str, Order]:
     """One order of each kind the settlement handles, in both languages, plus ones it must leave."""
+    mail_templates_install_defaults()  # a transactional test's flush may have emptied the table
     MailTemplate.objects.update(enabled=True)  # every status mail, those a new shop has off too
     product = ProductFactory()
     orders: dict[str, Order] = {}
