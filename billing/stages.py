@@ -15,6 +15,7 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 
+from billing.bulk import payments_bulk_settle
 from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAttemptStatus
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
@@ -50,9 +51,12 @@ def stage_charge_new_orders(run_date: date) -> dict[str, int]:
     if not settings.STRIPE_SECRET_KEY:
         # No gateway configured (a bare `manage.py run_nightly` without the demo's localstripe): failing
         # every card order would hold them all and email every customer; leave them unpaid instead.
+        # Offline and free orders need no gateway and are settled all the same.
+        settled = payments_bulk_settle(run_date=run_date)
         return {
             "charged": 0,
             "payment_failed": 0,
+            **settled,
             "not_charged_no_gateway": chargeable_orders(run_date=run_date).count(),
         }
     return payment_charge_pending(run_date=run_date)
@@ -83,9 +87,11 @@ def payment_charge_pending(
 ) -> dict:
     """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
 
-    In-process (embedded default, tests) the charges run here (each gateway call under the shared rate limit) and the
+    Orders that need no gateway (offline, free) are settled first, in bulk (billing.bulk), so only
+    card orders are charged one by one. In-process (embedded default, tests) the charges run here (each gateway call under the shared rate limit) and the
     counts are final; with a broker they are fanned out as billing.charge_order tasks.
     """
+    settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
     ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
     if order_ids is None:
         # A charge a killed worker left open is settled by the next run (reconciled, never re-sent).
@@ -96,7 +102,8 @@ def payment_charge_pending(
         "charged": 0,
         "payment_failed": 0,
         "requires_action": 0,
-        "awaiting_offline": 0,
+        "awaiting_offline": settled["awaiting_offline"],
+        "not_required": settled["not_required"],
         "unknown": 0,
         "queued": 0,
     }
@@ -116,7 +123,7 @@ def payment_charge_pending(
                     if i not in waiting
                 ]
             )
-        sent = outbox_dispatch(keys=keys)
+        sent = outbox_dispatch(keys=keys, limit=max(1, len(keys)))
         counts["queued"] = sent.dispatched
         if sent.error:
             raise BrokerUnavailable(

@@ -66,46 +66,87 @@ def outbox_enqueue_many(*, rows: Iterable[tuple[str, str, Sequence]]) -> list[st
     return [o.key for o in objs]
 
 
-def outbox_dispatch(*, keys: Sequence[str] | None = None, limit: int = 10_000) -> DispatchResult:
+def outbox_dispatch(
+    *, keys: Sequence[str] | None = None, limit: int = 10_000, chunk: int = 500
+) -> DispatchResult:
     """Publish pending rows (the given keys, or every pending one). Never raises for the broker:
-    the result says how many went and, when the broker failed, why the rest are still pending."""
+    the result says how many went and, when the broker failed, why the rest are still pending.
+
+    Rows are claimed a chunk at a time (one committed UPDATE) and marked dispatched a chunk at a
+    time: three statements per row made the nightly charge fan-out publish 25 tasks a second on a
+    loaded machine, slower than the workers charge. A process that dies mid-chunk leaves that
+    chunk "sending" for the sweeper, as it left one row before (every task here is idempotent)."""
     rows = OutboxTask.objects.filter(status=S.PENDING)
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
+    ids = list(rows.order_by("id").values_list("id", flat=True)[:limit])
     result = DispatchResult()
-    for row in rows.order_by("id")[:limit].iterator(chunk_size=1000):
+    for start in range(0, len(ids), chunk):
         if result.error:
-            result.pending += 1
+            result.pending += len(ids[start : start + chunk])
             continue
-        if not OutboxTask.objects.filter(pk=row.pk, status=S.PENDING).update(
-            status=S.SENDING, tries=F("tries") + 1, updated_at=timezone.now()
-        ):
-            continue  # another dispatcher has it
+        claimed = _claim(ids[start : start + chunk])  # rows another dispatcher has are left out
+        published: list[int] = []
+        stopped = False
         try:
-            _publish(row)
-        except Exception as exc:  # noqa: BLE001 - kombu, redis and socket errors all mean "not sent"
-            if not _is_broker_error(exc):
-                # Eager (in-process) execution: the task ran and raised, as .delay() would have.
-                # Anything else (a task that cannot be serialised) waits for someone to look.
-                eager = bool(current_app.conf.task_always_eager)
-                OutboxTask.objects.filter(pk=row.pk).update(
-                    status=S.DISPATCHED if eager else S.PENDING,
-                    last_error=f"{type(exc).__name__}: {exc}"[:500],
-                    updated_at=timezone.now(),
-                )
-                raise
-            result.error = f"{type(exc).__name__}: {exc}"[:500]
-            result.pending += 1
-            OutboxTask.objects.filter(pk=row.pk).update(
-                status=S.PENDING, last_error=result.error, updated_at=timezone.now()
+            for row in claimed:
+                try:
+                    _publish(row)
+                except Exception as exc:  # noqa: BLE001 - kombu, redis and socket errors all mean "not sent"
+                    stopped = True
+                    _publish_failed(row, exc, result)
+                    if not result.error:
+                        raise
+                    break
+                published.append(row.pk)
+        finally:
+            now = timezone.now()
+            OutboxTask.objects.filter(pk__in=published).update(
+                status=S.DISPATCHED, dispatched_at=now, last_error="", updated_at=now
             )
-            logger.warning("outbox: broker unavailable (%s); %s kept for the sweeper", result.error, row.key)
-            continue
-        OutboxTask.objects.filter(pk=row.pk).update(
-            status=S.DISPATCHED, dispatched_at=timezone.now(), last_error="", updated_at=timezone.now()
-        )
-        result.dispatched += 1
+            result.dispatched += len(published)
+            # Claimed after the row that failed: never published, back to pending as they were.
+            unsent = [r.pk for r in claimed[len(published) + 1 :]] if stopped else []
+            if unsent:
+                if result.error:
+                    result.pending += len(unsent)
+                OutboxTask.objects.filter(pk__in=unsent).update(
+                    status=S.PENDING, tries=F("tries") - 1, updated_at=now
+                )
     return result
+
+
+def _claim(ids: list[int]) -> list[OutboxTask]:
+    with transaction.atomic():
+        rows = list(
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, status=S.PENDING)
+            .order_by("id")
+        )
+        OutboxTask.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=S.SENDING, tries=F("tries") + 1, updated_at=timezone.now()
+        )
+    return rows
+
+
+def _publish_failed(row: OutboxTask, exc: Exception, result: DispatchResult) -> None:
+    """Record why a row was not published; sets result.error when the broker is the reason."""
+    if not _is_broker_error(exc):
+        # Eager (in-process) execution: the task ran and raised, as .delay() would have.
+        # Anything else (a task that cannot be serialised) waits for someone to look.
+        eager = bool(current_app.conf.task_always_eager)
+        OutboxTask.objects.filter(pk=row.pk).update(
+            status=S.DISPATCHED if eager else S.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+            updated_at=timezone.now(),
+        )
+        return
+    result.error = f"{type(exc).__name__}: {exc}"[:500]
+    result.pending += 1
+    OutboxTask.objects.filter(pk=row.pk).update(
+        status=S.PENDING, last_error=result.error, updated_at=timezone.now()
+    )
+    logger.warning("outbox: broker unavailable (%s); %s kept for the sweeper", result.error, row.key)
 
 
 def outbox_sweep() -> dict[str, int]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -312,3 +312,112 @@ def mail_campaign_send(
     )
     campaign.refresh_from_db()
     return campaign
+
+
+# --- In bulk (the nightly charge stage's settlement) --------------------------------------------
+# The same rows notification_send and notification_send_template write, for many notices in one
+# statement: a key already in the log is left out (as the IntegrityError there), each mail goes out
+# after commit, in the order given.
+
+
+def notification_send_many(*, notices: list[dict[str, Any]]) -> list[Notification]:
+    """notification_send for many notices ({key, kind, to_email, context, customer}); the new rows."""
+    rows = []
+    for notice in notices:
+        customer = notice.get("customer")
+        with translation.override(_language(customer)):
+            ctx = {"site_url": settings.SITE_URL, **notice["context"]}
+            subject = " ".join(render_to_string(f"notifications/{notice['kind']}_subject.txt", ctx).split())
+            body = render_to_string(f"notifications/{notice['kind']}_body.txt", ctx)
+        rows.append(
+            Notification(
+                key=notice["key"],
+                kind=notice["kind"],
+                customer=customer,
+                to_email=notice["to_email"],
+                subject=subject,
+                body=body,
+            )
+        )
+    return _queue_many(rows)
+
+
+def notification_send_template_many(*, mails: list[dict[str, Any]]) -> list[Notification]:
+    """notification_send_template for many mails ({key, event, to_email, language, context, customer,
+    ref}); each (event, language) template is read once. The new rows (none for a mail that is off)."""
+    templates: dict[tuple[str, str], MailTemplate | None] = {}
+    rows = []
+    for mail in mails:
+        wanted = (mail["event"], mail["language"])
+        if wanted not in templates:
+            templates[wanted] = mail_template_for(event=wanted[0], language=wanted[1])
+        template = templates[wanted]
+        if template is None or not template.enabled:
+            continue
+        subject, body = mail_template_render(
+            template=template, context={"site_url": settings.SITE_URL, **mail["context"]}
+        )
+        rows.append(
+            Notification(
+                key=mail["key"],
+                kind=f"mail:{mail['event']}",
+                customer=mail.get("customer"),
+                to_email=mail["to_email"],
+                subject=subject,
+                body=body,
+                ref=mail.get("ref", ""),
+            )
+        )
+    return _queue_many(rows)
+
+
+def _queue_many(rows: list[Notification]) -> list[Notification]:
+    if not rows:
+        return []
+    existing = set(Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True))
+    fresh: dict[str, Notification] = {}
+    for row in rows:
+        if row.key not in existing and row.key not in fresh:
+            fresh[row.key] = row
+    # The caller holds the rows these keys are about (their orders are locked), so no one else
+    # writes the same keys meanwhile; a clash still fails the caller's transaction, never sends twice.
+    created = Notification.objects.bulk_create(list(fresh.values()), batch_size=1000)
+    ids = [n.pk for n in created]
+    transaction.on_commit(lambda: _deliver_many(ids), robust=True)
+    return created
+
+
+def _deliver_many(ids: list[int], chunk: int = 500) -> None:
+    """_deliver for many notices: the same lock, outcome and error per mail, one mail-server
+    connection and one status UPDATE per chunk instead of one of each per mail."""
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            notices = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=ids[start : start + chunk], status=NotificationStatus.PENDING)
+                .order_by("pk")
+            )
+            if not notices:
+                continue
+            sent = []
+            with get_connection() as mail_connection:
+                for notice in notices:
+                    message = EmailMessage(
+                        notice.subject,
+                        notice.body,
+                        settings.DEFAULT_FROM_EMAIL,
+                        [notice.to_email],
+                        connection=mail_connection,
+                    )
+                    try:
+                        message.send()
+                    except Exception as exc:  # noqa: BLE001 - as in _deliver: the change stays
+                        logger.warning("notification %s failed: %s", notice.key, exc)
+                        Notification.objects.filter(pk=notice.pk).update(
+                            status=NotificationStatus.FAILED, error=str(exc)[:2000]
+                        )
+                        continue
+                    sent.append(notice.pk)
+            Notification.objects.filter(pk__in=sent).update(
+                status=NotificationStatus.SENT, sent_at=timezone.now()
+            )

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils import timezone
+
 from core.copy import copy_field, copy_rows, copy_text, next_ids
 
-from .models import Order, OrderLine
+from .mails import order_mails_on_moves
+from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from .services import _TIMESTAMP_ON
+from .signals import order_status_changed
 
 ORDER_COLUMNS = (
     "customer_id", "subscription_id", "sequence", "status", "payment_status", "hold_reasons",
@@ -63,3 +68,45 @@ def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -
             parts.append(text_id)
             parts.append(tail)
     copy_text("orders_orderline", _LINE_COLUMNS, "".join(parts))
+
+
+def orders_bulk_set_status(
+    *, orders: list[Order], status: str, notes: dict[int, str], notify: bool = True
+) -> list[OrderEvent]:
+    """order_set_status for many locked orders (the charge stage's settlement): one UPDATE, the
+    events in one INSERT, the shop's mails in one more, and order_status_changed for each, as the
+    one-by-one move sends it. Only plain moves: a cancellation or a hold release carries stock and
+    counters and goes through orders.services one order at a time."""
+    if not orders:
+        return []
+    if status in (OrderStatus.CANCELLED, OrderStatus.RETURNED) or status == OrderStatus.NEW:
+        raise ValueError(f"not a plain move: {status}")
+    for order in orders:
+        if status not in ORDER_TRANSITIONS[order.status]:
+            raise ValueError(f"order {order.pk}: {order.status} -> {status} is not allowed")
+    now = timezone.now()
+    stamp = _TIMESTAMP_ON.get(status)
+    changes = {"status": status, "updated_at": now, **({stamp: now} if stamp else {})}
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(**changes)
+    befores = [o.status for o in orders]
+    for order in orders:
+        for name, value in changes.items():
+            setattr(order, name, value)
+    events = OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                kind="status_changed",
+                before={"status": before},
+                after={"status": status},
+                note=notes.get(order.pk, ""),
+            )
+            for order, before in zip(orders, befores, strict=True)
+        ],
+        batch_size=1000,
+    )
+    if notify:
+        order_mails_on_moves(moves=list(zip(orders, events, strict=True)))
+    for order, before in zip(orders, befores, strict=True):
+        order_status_changed.send(sender=Order, order=order, before=before, after=status, actor_user=None)
+    return events

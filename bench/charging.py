@@ -1,0 +1,308 @@
+"""Benchmark of the nightly charge stage: `python bench/charging.py --due N`.
+
+Builds N due subscriptions (bench/nightly.py's data) in the EMPTY PostgreSQL database named by
+DATABASE_URL, a share of them paying by card (--card-share, default 10 %) and the rest by bank
+transfer, konbini and cash on delivery in turn, plus --baseline-sample more offline ones. It starts
+localstripe and --workers Celery worker processes (prefork) on the broker in REDIS_URL, then:
+
+1. localstripe's own ceiling: a bare Stripe client in 8 threads creating confirmed off-session
+   PaymentIntents (what the gateway's charge sends) for --ceiling-seconds;
+2. the whole night as run_pipeline runs it (resumes, generation, the charge stage, dunning,
+   reminders, point expiry, outbox sweep), timed per stage, then the wait until the workers have
+   charged every card order under PAYMENT_RATE_LIMIT_PER_SECOND (--rate, default 200);
+3. before the charge stage, the one-by-one path (payment_charge_order per order, the code before
+   billing.bulk) on the baseline sample's offline orders, so before/after are paired in one run.
+
+Prints figures; the last line is JSON: offline_per_second (bulk), offline_one_by_one_per_second,
+card_charges_per_second against rate_limit and localstripe_ceiling_per_second, seconds with and
+without charging and their ratio, load averages. Figures are measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OFFLINE = ("bank_transfer", "konbini", "cod")
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--due", type=int, required=True)
+    parser.add_argument("--card-share", type=float, default=0.10)
+    parser.add_argument("--baseline-sample", type=int, default=1000)
+    parser.add_argument("--rate", type=int, default=200, help="PAYMENT_RATE_LIMIT_PER_SECOND")
+    parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
+    parser.add_argument("--gen-workers", type=int, default=2, help="generation lanes (threads)")
+    parser.add_argument("--ceiling-seconds", type=float, default=10.0)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOCALSTRIPE_PORT", "8510")))
+    parser.add_argument("--reset", action="store_true")
+    return parser.parse_args()
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _environment(args: argparse.Namespace, stripe_url: str) -> dict[str, str]:
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        sys.exit("bench/charging.py: set REDIS_URL (the broker and the shared rate budget)")
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "False",
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "STRIPE_SECRET_KEY": "sk_test_12345",
+        "STRIPE_API_BASE": stripe_url,
+        "PAYMENT_RATE_LIMIT_PER_SECOND": str(args.rate),
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    return {**os.environ}
+
+
+def _ceiling(stripe_url: str, pm: str, customer: str, seconds: float) -> float:
+    """PaymentIntents a second localstripe answers for a bare client in 8 threads."""
+    import stripe
+
+    client = stripe.StripeClient("sk_test_12345", base_addresses={"api": stripe_url}, max_network_retries=0)
+    done = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def loop() -> None:
+        while time.monotonic() < stop:
+            client.v1.payment_intents.create(
+                params={
+                    "amount": 3980, "currency": "jpy", "customer": customer, "payment_method": pm,
+                    "confirm": True, "off_session": True,
+                }
+            )  # fmt: skip
+            with lock:
+                done[0] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0] / (time.monotonic() - started)
+
+
+def _stripe_card(stripe_url: str) -> tuple[str, str]:
+    import stripe
+
+    client = stripe.StripeClient("sk_test_12345", base_addresses={"api": stripe_url}, max_network_retries=0)
+    customer = client.v1.customers.create(params={"email": "bench@example.com"})
+    pm = client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031,
+                                         "cvc": "123"}}
+    )  # fmt: skip
+    client.v1.payment_methods.attach(pm.id, params={"customer": customer.id})
+    return customer.id, pm.id
+
+
+def _assign_payment_kinds(due: int, sample: int, card_share: float, customer: str, pm: str) -> int:
+    """Cards for every 1/card_share-th of the N (one Stripe customer and card behind all of them, each
+    order still its own charge); offline kinds in turn for the others and the whole sample."""
+    from django.db import connection
+
+    step = max(1, round(1 / card_share)) if card_share > 0 else 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_paymentmethod SET kind = (ARRAY['bank_transfer','konbini','cod'])[1 + id % 3], "
+            "stripe_payment_method_id = ''"
+        )
+        cards = 0
+        if step:
+            cursor.execute(
+                "UPDATE billing_paymentmethod SET kind = 'card', stripe_payment_method_id = %s "
+                "WHERE id <= %s AND id %% %s = 0",
+                [pm, due, step],
+            )
+            cards = cursor.rowcount
+            cursor.execute("UPDATE customers_customer SET stripe_customer_id = %s", [customer])
+        cursor.execute("ANALYZE")
+    return cards
+
+
+def _start_workers(env: dict[str, str], n: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={n}", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/bench_charging_worker.log", "ab"),  # noqa: SIM115
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def _timed_stages(stages, run_date, timings: dict[str, float]):  # noqa: ANN001, ANN202
+    from scheduler.pipeline import merge_counters
+
+    counters: dict = {}
+    for stage in stages:
+        started = time.monotonic()
+        counters = merge_counters(counters, stage(run_date))
+        timings[stage.__name__.removeprefix("stage_")] = time.monotonic() - started
+    return counters
+
+
+def _one_by_one(order_ids: list[int], run_date) -> float:  # noqa: ANN001
+    from billing.services.payments import payment_charge_order
+
+    started = time.monotonic()
+    for order_id in order_ids:
+        payment_charge_order(order_id=order_id, today=run_date)
+    return len(order_ids) / (time.monotonic() - started) if order_ids else 0.0
+
+
+def main() -> None:
+    args = _parse()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        sys.exit("bench/charging.py: set DATABASE_URL to an empty PostgreSQL database")
+    from bench.benchdb import prepare_database
+    from billing.localstripe_server import start_localstripe, stop_localstripe
+
+    prepare_database(url, reset=args.reset, script="bench/charging.py")
+    server = start_localstripe(args.port)
+    worker = None
+    try:
+        env = _environment(args, server.url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from bench.nightly import RUN_DATE, build
+        from billing.bulk import settleable_orders
+        from billing.stages import stage_charge_new_orders
+        from orders.models import Order
+        from orders.models import PaymentStatus as P
+        from scheduler.generation import generate_due
+        from scheduler.pipeline import AFTER_GENERATION, BEFORE_GENERATION
+
+        customer, pm = _stripe_card(server.url)
+        ceiling = _ceiling(server.url, pm, customer, args.ceiling_seconds)
+        print(f"localstripe ceiling: {ceiling:,.0f} PaymentIntents/s (load {_load()})", file=sys.stderr)
+
+        started = time.monotonic()
+        build(args.due + args.baseline_sample, RUN_DATE)
+        cards = _assign_payment_kinds(args.due, args.baseline_sample, args.card_share, customer, pm)
+        print(
+            f"built {args.due + args.baseline_sample:,} in {time.monotonic() - started:.1f}s", file=sys.stderr
+        )
+        worker = _start_workers(env, args.workers)
+        time.sleep(3)  # the pool's processes are up before the clock starts
+
+        timings: dict[str, float] = {}
+        night = time.monotonic()
+        _timed_stages(BEFORE_GENERATION, RUN_DATE, timings)
+        t = time.monotonic()
+        generated = generate_due(run_date=RUN_DATE, workers=args.gen_workers)
+        timings["generation"] = time.monotonic() - t
+        gen_load = _load()
+        # The paired "before": the sample's offline orders one by one, outside the night's clock.
+        night_paused = time.monotonic()
+        sample_ids = list(
+            settleable_orders(run_date=RUN_DATE)
+            .filter(subscription_id__gt=args.due)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        one_by_one = _one_by_one(sample_ids, RUN_DATE)
+        paused = time.monotonic() - night_paused
+        offline_due = settleable_orders(run_date=RUN_DATE).count()
+        cards_due = Order.objects.filter(payment_status=P.UNPAID, status="new", payment_kind="card").count()
+
+        after_stages = [s for s in AFTER_GENERATION if s is not stage_charge_new_orders]
+        t = time.monotonic()
+        from billing.bulk import payments_bulk_settle
+
+        settled = payments_bulk_settle(run_date=RUN_DATE)
+        timings["settle_bulk"] = time.monotonic() - t
+        settle_load = _load()
+        t = time.monotonic()
+        charge_counters = stage_charge_new_orders(RUN_DATE)  # only card orders are left: queued
+        timings["charge_queue"] = time.monotonic() - t
+        charges_started = t
+        _timed_stages(after_stages, RUN_DATE, timings)
+        without = time.monotonic() - night - paused - timings["settle_bulk"] - timings["charge_queue"]
+        # Wait for the workers: every queued card order paid, failed or otherwise out of "processing".
+        first_paid = last_paid = None
+        while True:
+            left = Order.objects.filter(
+                payment_kind="card", status="new", payment_status__in=(P.UNPAID, P.PROCESSING)
+            ).count()
+            now = time.monotonic()
+            if left < cards_due and first_paid is None:
+                first_paid = now
+            if left == 0:
+                last_paid = now
+                break
+            if worker.poll() is not None:
+                sys.exit("bench/charging.py: the Celery worker died; see /tmp/bench_charging_worker.log")
+            time.sleep(0.2)
+        charge_load = _load()
+        with_charging = last_paid - night - paused
+        charge_seconds = last_paid - charges_started
+        paid = Order.objects.filter(payment_kind="card", payment_status=P.PAID).count()
+        figures = {
+            "due": args.due,
+            "orders_created": generated.orders_created,
+            "held": generated.held,
+            "offline_orders": settled["awaiting_offline"],
+            "offline_due": offline_due,
+            "offline_seconds": round(timings["settle_bulk"], 2),
+            "offline_per_second": round(settled["awaiting_offline"] / timings["settle_bulk"])
+            if timings["settle_bulk"]
+            else None,
+            "offline_one_by_one_sample": len(sample_ids),
+            "offline_one_by_one_per_second": round(one_by_one),
+            "card_orders": cards_due,
+            "cards_assigned": cards,
+            "card_paid": paid,
+            "card_charge_seconds": round(charge_seconds, 2),
+            "card_charges_per_second": round(cards_due / charge_seconds, 1) if charge_seconds else None,
+            "card_charges_per_second_steady": round(cards_due / (last_paid - first_paid), 1)
+            if first_paid and last_paid > first_paid
+            else None,
+            "rate_limit": args.rate,
+            "celery_workers": args.workers,
+            "localstripe_ceiling_per_second": round(ceiling, 1),
+            "generation_seconds": round(timings["generation"], 2),
+            "night_seconds_without_charging": round(without, 2),
+            "night_seconds_with_charging": round(with_charging, 2),
+            "ratio_with_to_without": round(with_charging / without, 2),
+            "stage_seconds": {k: round(v, 2) for k, v in timings.items()},
+            "charge_counters": charge_counters,
+            "load_generation": gen_load,
+            "load_settle": settle_load,
+            "load_charging": charge_load,
+        }
+        print(json.dumps(figures))
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        stop_localstripe(server)
+
+
+if __name__ == "__main__":
+    main()
