@@ -153,6 +153,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Subscription engine my-page API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",  # the {code, message} answers on every operation
+    ],
 }
 
 # Celery: the broker comes from the environment. The embedded default runs tasks in-process.
