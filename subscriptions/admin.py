@@ -448,6 +448,7 @@ class ShopPolicyAdmin(admin.ModelAdmin):
                 "fields": (
                     "change_deadline_days",
                     "date_change_max_days",
+                    "pause_max_days",
                     "reminder_days_before",
                     "cycle_change_mode",
                 )
