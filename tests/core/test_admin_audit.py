@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from catalog.models import Product
 from core.models import AdminChange
-from subscriptions.models import ShopPolicy
 from tests.factories import CourseFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
