@@ -96,3 +96,23 @@ def test_customers_are_not_asked_for_a_second_factor(client):
     response = client.get(reverse("mypage:home"))
     assert "2fa" not in response.get("Location", "")
     assert response.status_code in (200, 404)  # 404: a user without a customer profile
+
+
+def test_the_demo_admin_signs_in_with_the_printed_code(client):
+    # given the demo data (its admin has the public demo TOTP secret)
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_totp_code", stdout=out)
+    code = out.getvalue().split()[0]
+    # when the admin signs in with the password and the printed code
+    from scheduler.demo_seed import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    response = client.post(reverse("account_login"), {"login": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    # then the admin opens
+    assert client.get(reverse("admin:index")).status_code == 200
