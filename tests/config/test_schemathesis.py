@@ -12,7 +12,9 @@ import secrets
 import pytest
 import requests
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the live server needs committed rows, and later tests need the rows migrations
+# made (the beat schedule), which a transactional test would otherwise flush away.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 
