@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,11 @@ def _customer(request: Request) -> Customer:
 
 
 class PaymentMethodListView(APIView):
-    @extend_schema(responses=PaymentMethodSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "PaymentMethodList", {"results": PaymentMethodSerializer(many=True)}
+        )  # the envelope the view answers, not a bare array
+    )
     def get(self, request: Request) -> Response:
         methods = payment_method_list(_customer(request))
         return Response({"results": PaymentMethodSerializer(methods, many=True).data})

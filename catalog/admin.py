@@ -7,11 +7,13 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AuditedAdminMixin
+
 from .models import Course, CourseCycle, CourseItem, CoursePrice, DeliveryMethod, Product
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("sku", "name", "price", "tax_rate", "stock", "is_preorder", "release_date", "is_active")
     list_filter = ("is_active", "tax_rate", "is_preorder")
     search_fields = ("sku", "name")
@@ -38,7 +40,7 @@ class CourseCycleInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "min_deliveries", "cycles_label", "subscription_count")
     list_filter = ("is_active",)
     search_fields = ("code", "name", "items__product__name", "items__product__sku")
@@ -66,7 +68,7 @@ from .models import BulkDiscount, GroupPrice, ProductSalePrice, QuantityTier  # 
 
 
 @admin.register(ProductSalePrice)
-class ProductSalePriceAdmin(admin.ModelAdmin):
+class ProductSalePriceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("product", "unit_price", "starts_on", "ends_on")
     list_select_related = ("product",)
     list_filter = ("starts_on",)
@@ -99,7 +101,7 @@ class BulkDiscountAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryMethod)
-class DeliveryMethodAdmin(admin.ModelAdmin):
+class DeliveryMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name", "code", "kind", "fee", "max_length_mm", "max_width_mm", "max_thickness_mm", "max_weight_g",
         "allows_time_slot", "allows_cod", "auto_assign", "is_default", "is_active",

@@ -6,8 +6,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.http import Http404
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -53,3 +61,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         response.data = {"code": code, "message": _first_message(exc.detail)}
     return response
+
+
+@csrf_exempt  # answers 404 whatever the method; there is nothing to protect
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any /api/ address no view serves: the API's 404 shape, never Django's HTML page.
+
+    Mounted last as a catch-all, so it also catches what APPEND_SLASH would have redirected: do that
+    redirect here when the address with a slash exists (GET only, as CommonMiddleware would).
+    """
+    if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
+        match = resolve_or_none(f"{request.path}/")
+        if match is not None and match.func is not api_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(f"{request.path}/" + (f"?{query}" if query else ""))
+    return JsonResponse({"code": "not_found", "message": _("このアドレスの API はありません。")}, status=404)
+
+
+def resolve_or_none(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

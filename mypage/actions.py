@@ -56,6 +56,10 @@ def _plain(form_class: type[forms.Form]) -> Callable[..., forms.Form]:
     return lambda data, **context: form_class(data)
 
 
+def _pause_form(data: Any, *, policy: ShopPolicy, **_context: Any) -> forms.Form:
+    return mypage_forms.PauseForm(data, policy=policy)
+
+
 def _date_form(data: Any, *, subscription: Subscription, policy: ShopPolicy, **_context: Any) -> forms.Form:
     window = selectors.next_date_window(subscription=subscription, policy=policy)
     return mypage_forms.ChangeDateForm(data, window=window)
@@ -149,7 +153,7 @@ ACTIONS: dict[str, Action] = {
             "pause",
             _("定期購入を休止しました"),
             subscription_services.subscription_pause,
-            _plain(mypage_forms.PauseForm),
+            _pause_form,
         ),
         Action(
             "resume",

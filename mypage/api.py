@@ -123,7 +123,8 @@ ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
 class OrderListAPI(CustomerAPIView):
     serializer_class = MyPageOrderSerializer
 
-    @extend_schema(operation_id="mypage_orders_list")
+    # many=True with the view's paginator: documented as the {count, next, previous, results} envelope.
+    @extend_schema(operation_id="mypage_orders_list", responses=MyPageOrderSerializer(many=True))
     def get(self, request: Request) -> Response:
         orders = selectors.order_list(customer=self.customer())
         page = self.paginate_queryset(orders)

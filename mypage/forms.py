@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import PaymentMethod
 from catalog.models import CourseCycle
+from core.formats import format_date
 from customers.models import Address
-from subscriptions.models import CancelReason, PointsReservation, Subscription, TimeSlot
+from subscriptions.models import CancelReason, PointsReservation, ShopPolicy, Subscription, TimeSlot
 from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
 from subscriptions.services.details import MAX_POINTS_RESERVATION
 
@@ -157,10 +158,24 @@ class CouponForm(forms.Form):
 class PauseForm(forms.Form):
     resume_on = forms.DateField(label=_("再開日（任意）"), required=False, widget=DateInput())
 
+    def __init__(self, *args: Any, policy: ShopPolicy | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+
     def clean_resume_on(self) -> date | None:
         value = self.cleaned_data.get("resume_on")
-        if value is not None and value <= today_in_shop():
+        today = today_in_shop()
+        if value is not None and value <= today:
             raise forms.ValidationError(_("再開日には明日以降の日付を指定してください。"))
+        if value is not None and self.policy is not None and value > self.policy.latest_resume_on(today):
+            raise forms.ValidationError(
+                _("再開日は %(latest)s までの日付を指定してください（休止は最長 %(days)s 日）。")
+                % {
+                    "latest": format_date(self.policy.latest_resume_on(today)),
+                    "days": self.policy.pause_max_days,
+                },
+                code="resume_date_too_far",
+            )
         return value
 
 

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AuditedAdminMixin
 from core.errors import DomainError
 from customers.models import Customer
 from customers.selectors import blacklist_matches, same_person_matches
@@ -368,7 +369,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderRule)
-class OrderRuleAdmin(admin.ModelAdmin):
+class OrderRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The list of rules; they are written and simulated on the back office's rule editor."""
 
     list_display = ("position", "name", "is_active", "stop_after_match", "updated_at")

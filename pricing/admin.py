@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AuditedAdminMixin
 from subscriptions.actors import Actor
 
 from .models import (
@@ -44,7 +45,7 @@ class PointAdjustForm(forms.ModelForm):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "name",
@@ -128,7 +129,7 @@ class PointEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(BillingPolicy)
-class BillingPolicyAdmin(admin.ModelAdmin):
+class BillingPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "tax_rounding", "points_earn_rate_bp", "points_expiry", "shipping_base_fee")
 
     def has_add_permission(self, request) -> bool:  # noqa: ANN001

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -24,6 +26,9 @@ from subscriptions.models import ShopPolicy
 from subscriptions.services import subscription_create, subscription_pause
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "admin12345"
+# The demo admin's TOTP secret (base32): public on purpose, so `manage.py demo_totp_code` (or any
+# authenticator app given this secret) shows the admin's second factor. Never a real account's.
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "demo12345"
 
 PRODUCTS = [
@@ -124,6 +129,9 @@ def seed_admin(report: SeedReport):
         user = user_model.objects.create_superuser(ADMIN_EMAIL, ADMIN_EMAIL, ADMIN_PASSWORD)
         EmailAddress.objects.create(user=user, email=ADMIN_EMAIL, verified=True, primary=True)
         report.add(f"admin {ADMIN_EMAIL}")
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, ADMIN_TOTP_SECRET)  # the admin wants a second factor from staff
+        report.add(f"admin TOTP (secret {ADMIN_TOTP_SECRET})")
     return user
 
 

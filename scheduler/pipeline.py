@@ -34,7 +34,7 @@ from pricing.services.points import stage_expire_points
 from scheduler.generation import BatchResult, generate_due
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionStatus, TimeSlot
-from subscriptions.selectors import change_deadline
+from subscriptions.selectors import change_deadline, upcoming_deliveries
 from subscriptions.services import subscription_resume
 
 logger = logging.getLogger(__name__)
@@ -93,14 +93,29 @@ def stage_reminders(run_date: date) -> dict[str, int]:
     for subscription in qs.iterator(chunk_size=1000):
         chunk.append(subscription)
         if len(chunk) == 1000:
-            sent += _remind(chunk, policy, notification_send, Notification)
+            sent += _remind(chunk, policy, notification_send, Notification, run_date=run_date)
             chunk = []
     if chunk:
-        sent += _remind(chunk, policy, notification_send, Notification)
+        sent += _remind(chunk, policy, notification_send, Notification, run_date=run_date)
     return {"reminders_sent": sent}
 
 
-def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notification_model: Any) -> int:
+def _following_delivery(subscription: Subscription, policy: ShopPolicy) -> date | None:
+    """The first delivery after the next one that is not skipped: where a late change lands."""
+    rows = upcoming_deliveries(subscription, count=6, policy=policy)
+    return next(
+        (r.delivery_date for r in rows if r.sequence > subscription.next_sequence and not r.skipped), None
+    )
+
+
+def _remind(
+    chunk: list[Subscription],
+    policy: ShopPolicy,
+    send: Callable,
+    notification_model: Any,
+    *,
+    run_date: date,
+) -> int:
     keys = {s.pk: f"reminder:{s.pk}:{s.next_sequence}" for s in chunk}
     already = set(notification_model.objects.filter(key__in=keys.values()).values_list("key", flat=True))
     sent = 0
@@ -109,6 +124,8 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
         if key in already:
             continue
         deadline = change_deadline(subscription, policy)
+        # A caught-up (late) reminder never names a deadline already gone: it says where changes land.
+        deadline_passed = deadline is not None and run_date > deadline
         notice = send(
             key=key,
             kind="reminder",
@@ -120,7 +137,11 @@ def _remind(chunk: list[Subscription], policy: ShopPolicy, send: Callable, notif
                 "sequence": subscription.next_sequence,
                 "delivery_date": subscription.next_delivery_date,
                 "time_slot": TimeSlot(subscription.delivery_time_slot).label,
-                "deadline": deadline,
+                "deadline": None if deadline_passed else deadline,
+                "deadline_passed": deadline_passed,
+                "following_delivery_date": (
+                    _following_delivery(subscription, policy) if deadline_passed else None
+                ),
                 "subscription_id": subscription.pk,
             },
         )

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from catalog.admin import CourseAdmin
 from catalog.models import Course, Weekday, describe_cycle
+from core.audit import AuditedAdminMixin
 from core.errors import DomainError
 
 from . import services
@@ -435,7 +436,7 @@ class ShopPolicyForm(forms.ModelForm):
 
 
 @admin.register(ShopPolicy)
-class ShopPolicyAdmin(admin.ModelAdmin):
+class ShopPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """A singleton: the list redirects to the one row's change page (created with defaults)."""
 
     form = ShopPolicyForm
@@ -448,6 +449,7 @@ class ShopPolicyAdmin(admin.ModelAdmin):
                 "fields": (
                     "change_deadline_days",
                     "date_change_max_days",
+                    "pause_max_days",
                     "reminder_days_before",
                     "cycle_change_mode",
                 )

@@ -7,9 +7,11 @@ rows with one indexed query. Only subscriptions.services writes them.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -46,6 +48,13 @@ class ShopPolicy(SingletonModel):
     reminder_days_before = models.PositiveSmallIntegerField(_("事前通知（受注作成日の何日前）"), default=3)
     # How far ahead a customer may move the next delivery date.
     date_change_max_days = models.PositiveSmallIntegerField(_("お届け日変更の上限（日）"), default=60)
+    # A pause's planned resume date is at most this many days after today (the day itself allowed).
+    pause_max_days = models.PositiveSmallIntegerField(
+        _("休止の上限（日）"),
+        default=365,
+        validators=[MinValueValidator(1)],
+        help_text=_("休止時に指定できる再開日は、今日からこの日数後まで。"),
+    )
     stock_shortfall = models.CharField(
         _("在庫不足時"), max_length=8, choices=StockShortfallPolicy.choices, default=StockShortfallPolicy.HOLD
     )
@@ -83,6 +92,10 @@ class ShopPolicy(SingletonModel):
     @property
     def closed_weekday_set(self) -> frozenset[int]:
         return frozenset(int(p) for p in self.closed_weekdays.split(",") if p.strip() != "")
+
+    def latest_resume_on(self, today: date) -> date:
+        """The furthest resume date a pause may name today."""
+        return today + timedelta(days=self.pause_max_days)
 
     def business_calendar(self) -> BusinessCalendar:
         closures, openings = set(), set()

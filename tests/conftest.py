@@ -42,3 +42,11 @@ def policy(db):  # noqa: ANN001, ANN201
     from subscriptions.models import ShopPolicy
 
     return ShopPolicy.current()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):  # noqa: ANN001, ANN201
+    """pytest-django's admin_client, signed in the way the admin now requires: password and TOTP."""
+    from tests.staff import staff_login
+
+    return staff_login(client, admin_user)

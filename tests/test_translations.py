@@ -20,6 +20,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import translation
 
+from tests.staff import staff_login
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 OUR_APPS = [
@@ -176,7 +178,7 @@ def test_the_admin_shows_japanese_headers_and_labels_on_our_lists_and_forms(clie
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
     user = get_user_model().objects.filter(is_superuser=True).first()
-    client.force_login(user)
+    staff_login(client, user)
 
     # when every change list of our apps, and the change form of its first row, is opened
     english = {}

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from core.formats import format_short_date
+from core.formats import format_date, format_short_date
 
 from ..actors import Actor
 from ..models import AttentionReason, CancelReason, ShopPolicy, Subscription, SubscriptionStatus
@@ -60,6 +60,13 @@ def subscription_pause(*, subscription_id: int, resume_on: date | None = None, a
         if resume_on is not None and resume_on <= today:
             raise DomainError(
                 "invalid_resume_date", _("再開予定日は明日以降の日付をお選びください。"), field="resume_on"
+            )
+        if resume_on is not None and resume_on > policy.latest_resume_on(today):
+            raise DomainError(
+                "resume_date_too_far",
+                _("再開予定日は %(latest)s までの日付をお選びください（休止は最長 %(days)s 日）。")
+                % {"latest": format_date(policy.latest_resume_on(today)), "days": policy.pause_max_days},
+                field="resume_on",
             )
         before = snapshot(subscription, ["status", "paused_until"])
         subscription.status = S.PAUSED

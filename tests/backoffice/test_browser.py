@@ -43,7 +43,15 @@ def test_staff_ship_the_waiting_orders_by_csv(browser, live_server, settings, tm
     from tests.factories import CustomerFactory, UserFactory
 
     settings.BACKOFFICE_UPLOAD_DIR = tmp_path / "uploads"
-    UserFactory(username="staff@example.com", is_staff=True, is_superuser=True)
+    from allauth.account.models import EmailAddress
+
+    from tests.staff import staff_totp_enroll, totp_code
+
+    staff = UserFactory(
+        username="staff@example.com", email="staff@example.com", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    secret = staff_totp_enroll(staff)
     waiting = [
         shop_order(customer=CustomerFactory(name=name)) for name in ("髙橋 𠮷子", "佐藤 一郎", "鈴木 花")
     ]
@@ -51,9 +59,12 @@ def test_staff_ship_the_waiting_orders_by_csv(browser, live_server, settings, tm
 
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP", accept_downloads=True)
     page.goto(live_server.url + reverse("admin:login"))
-    page.fill("input[name=username]", "staff@example.com")
+    page.fill("input[name=login]", "staff@example.com")  # allauth's form: password, then TOTP
     page.fill("input[name=password]", "pass12345")
-    page.click("input[type=submit]")
+    page.press("input[name=password]", "Enter")  # (the header's language switch is a form button too)
+    page.fill("input[name=code]", totp_code(secret))
+    page.press("input[name=code]", "Enter")
+    page.wait_for_load_state()
 
     # the back-office home: 出荷待ち 3
     page.goto(live_server.url + reverse("backoffice:home"))

@@ -13,13 +13,14 @@ from orders.models import OrderStatus
 from orders.services import order_set_status
 from tests.backoffice.helpers import shop_order
 from tests.factories import UserFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(client):  # noqa: ANN001, ANN201
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff_login(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 

@@ -15,6 +15,7 @@ from django.test import Client
 from catalog.models import Product
 from insights.models import IncomingStock, PlanningSettings, ProductSupply, Supplier
 from tests.factories import ProductFactory, SubscriptionFactory, UserFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -42,7 +43,7 @@ def shop(time_machine, policy):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def staff_client(client):  # noqa: ANN001, ANN201
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff_login(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from migration.models import ImportedRecord
+from tests.staff import staff_login
 
 from .files import native_csv, row
 
@@ -17,7 +18,7 @@ URL = "migration_importedrecord_upload"
 def staff(client, django_user_model, settings, tmp_path):  # noqa: ANN001, ANN201
     settings.MIGRATION_UPLOAD_DIR = tmp_path
     user = django_user_model.objects.create_superuser("staff@example.jp", "staff@example.jp", "pw")
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

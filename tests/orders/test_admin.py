@@ -10,6 +10,7 @@ from django.urls import reverse
 from orders.models import Order, OrderStatus
 from scheduler.generation import generate_due
 from tests.factories import SubscriptionFactory, UserFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ CREATION = dt.date(2027, 1, 25)
 
 @pytest.fixture
 def admin_client(client):  # noqa: ANN001, ANN201
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff_login(client, UserFactory(is_staff=True, is_superuser=True))  # password and TOTP
     return client
 
 

@@ -11,6 +11,7 @@ from orders.admin_filters import digits, fold, order_search
 from orders.models import Order, OrderStatus
 from tests.backoffice.helpers import shop_order
 from tests.factories import CustomerFactory, UserFactory
+from tests.staff import staff_login
 
 
 @pytest.mark.parametrize(
@@ -75,7 +76,7 @@ def test_search_by_order_number_with_or_without_leading_zeros() -> None:
 
 @pytest.mark.django_db
 def test_filters_in_the_list(client, django_assert_max_num_queries) -> None:  # noqa: ANN001
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff_login(client, UserFactory(is_staff=True, is_superuser=True))
     first = shop_order(delivery_date=dt.date(2027, 3, 15), ship_prefecture="北海道")
     repeat = shop_order(
         customer=first.customer,

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from subscriptions.models import ShopPolicy, Subscription, SubscriptionEvent
 from tests.factories import SubscriptionFactory
+from tests.staff import staff_login
 
 from .services_helpers import d, on
 
@@ -84,7 +85,7 @@ def test_search_by_subscription_id_email_and_product(admin_client, subscriptions
 def test_change_page_shows_the_next_twelve_deliveries_with_skips(admin_client, admin_user):
     sub = SubscriptionFactory(anchor_date=d("2027-01-31"), skipped_sequences=[2])
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         response = admin_client.get(reverse("admin:subscriptions_subscription_change", args=[sub.pk]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -107,7 +108,7 @@ def test_change_page_shows_the_next_twelve_deliveries_with_skips(admin_client, a
 def test_admin_actions_call_services_as_the_admin(admin_client, admin_user, action, extra, status, kind):
     subs = [SubscriptionFactory(anchor_date=d("2027-01-31")) for _ in range(2)]
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         response = admin_client.post(
             CHANGELIST, {"action": action, "_selected_action": [s.pk for s in subs], **extra}, follow=True
         )
@@ -124,7 +125,7 @@ def test_admin_actions_call_services_as_the_admin(admin_client, admin_user, acti
 def test_action_refusals_are_reported_not_raised(admin_client, admin_user):
     paused = SubscriptionFactory(anchor_date=d("2027-01-31"), status="cancelled")
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         response = admin_client.post(
             CHANGELIST, {"action": "resume", "_selected_action": [paused.pk]}, follow=True
         )
@@ -137,7 +138,7 @@ def test_resume_and_restart_actions(admin_client, admin_user):
     paused = SubscriptionFactory(anchor_date=d("2027-01-31"), status="paused")
     cancelled = SubscriptionFactory(anchor_date=d("2027-01-31"), status="cancelled")
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         admin_client.post(CHANGELIST, {"action": "resume", "_selected_action": [paused.pk]})
         admin_client.post(CHANGELIST, {"action": "restart", "_selected_action": [cancelled.pk]})
     assert set(Subscription.objects.values_list("status", flat=True)) == {"active"}
@@ -157,7 +158,7 @@ def test_shop_policy_is_a_singleton_page_with_special_days(admin_client):
 def test_timeline_list_renders(admin_client, admin_user, django_assert_max_num_queries):
     sub = SubscriptionFactory(anchor_date=d("2027-01-31"))
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         admin_client.post(CHANGELIST, {"action": "skip_next", "_selected_action": [sub.pk]})
     with django_assert_max_num_queries(10):
         response = admin_client.get(reverse("admin:subscriptions_subscriptionevent_changelist"))
@@ -169,7 +170,7 @@ def test_course_page_previews_each_allowed_cycle_from_a_chosen_first_date(admin_
     sub = SubscriptionFactory(anchor_date=d("2027-01-31"))
     url = reverse("admin:catalog_course_change", args=[sub.course_id])
     with on(d("2027-01-05")):
-        admin_client.force_login(admin_user)
+        staff_login(admin_client, admin_user)
         default = admin_client.get(url).content.decode()
         chosen = admin_client.get(url, {"preview_from": "2028-01-31"}).content.decode()
         bad = admin_client.get(url, {"preview_from": "31/01/2028"}).content.decode()

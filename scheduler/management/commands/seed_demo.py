@@ -6,7 +6,14 @@ from django.core.management.base import BaseCommand
 
 from billing.demo import demo_give_cards, demo_give_rewards
 from scheduler.demo_data import demo_subscriptions_create
-from scheduler.demo_seed import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, seed_all
+from scheduler.demo_seed import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADMIN_TOTP_SECRET,
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    seed_all,
+)
 from subscriptions.selectors import today_in_shop
 
 
@@ -36,4 +43,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}  customer: {DEMO_EMAIL} / {DEMO_PASSWORD}"
             )
+        )
+        self.stdout.write(
+            "admin second factor: `python manage.py demo_totp_code` prints the current 6-digit code "
+            f"(or add the TOTP secret {ADMIN_TOTP_SECRET} to an authenticator app)"
         )
