@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.services.payments import chargeable_orders
+from core.jsonq import json_list_has
 from core.money import format_yen
 from core.textio import EncodeReport
 from customers.models import Customer
@@ -75,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     held = Order.objects.filter(status=OrderStatus.ON_HOLD).aggregate(
         **{
-            reason: Count("id", filter=Q(hold_reasons__contains=[reason]))
+            reason: Count("id", filter=json_list_has("hold_reasons", reason))
             for reason in AttentionReason.values
         }
     )

@@ -16,6 +16,7 @@ from django.db.models.functions import Replace
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.jsonq import json_list_has
 from subscriptions.models import AttentionReason
 
 from .models import Order
@@ -86,7 +87,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() in AttentionReason.values:
-            return queryset.filter(hold_reasons__contains=[self.value()])
+            return queryset.filter(json_list_has("hold_reasons", self.value()))
         return queryset
 
 

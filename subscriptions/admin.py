@@ -24,6 +24,7 @@ from catalog.admin import CourseAdmin
 from catalog.models import Course, Weekday, describe_cycle
 from core.audit import AuditedAdminMixin
 from core.errors import DomainError
+from core.jsonq import json_list_has
 
 from . import services
 from .actors import Actor
@@ -61,7 +62,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
             return queryset.exclude(needs_attention=[])
         if value == "none":
             return queryset.filter(needs_attention=[])
-        return queryset.filter(needs_attention__contains=[value])
+        return queryset.filter(json_list_has("needs_attention", value))
 
 
 class CycleFilter(admin.SimpleListFilter):
