@@ -9,9 +9,9 @@ from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -188,6 +188,7 @@ class CheckoutQuoteAPI(APIView):
     """What the final-confirmation screen must show for this checkout (no writes)."""
 
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]  # JSON only: a form body cannot say null, the schema's "no choice"
 
     @extend_schema(
         operation_id="storefront_checkout_quote",
@@ -204,6 +205,7 @@ class CheckoutAPI(APIView):
     """Place a checkout: one subscription and its first order per Idempotency-Key."""
 
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="storefront_checkout_create",
@@ -211,7 +213,7 @@ class CheckoutAPI(APIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": "^[!-~]{8,100}$"},  # what checkout_place accepts
                 OpenApiParameter.HEADER,
                 required=True,
                 description="8-100 characters, one per checkout: a retry with the same key and body returns "

@@ -60,7 +60,7 @@ class CourseSerializer(serializers.Serializer):
 
 
 class CheckoutRequestSerializer(serializers.Serializer):
-    course = serializers.CharField(help_text="the course code (slug)")
+    course = serializers.CharField(min_length=1, max_length=50, help_text="the course code (slug)")
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
     cycle_id = serializers.IntegerField(
         required=False, allow_null=True, help_text="one of the course's cycles"
@@ -84,7 +84,11 @@ class CheckoutRequestSerializer(serializers.Serializer):
     recipient_name = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
     postal_code = serializers.CharField(required=False, default="", allow_blank=True, max_length=10)
     city = serializers.CharField(
-        required=False, default="", max_length=100, help_text="default: from the postal code"
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=100,
+        help_text="default: from the postal code",
     )
     line1 = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
     line2 = serializers.CharField(required=False, default="", allow_blank=True, max_length=200)
@@ -93,7 +97,7 @@ class CheckoutRequestSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="a saved card's id"
     )
     stripe_payment_method_id = serializers.CharField(
-        required=False, default="", help_text="pm_… from Stripe.js"
+        required=False, default="", allow_blank=True, help_text="pm_… from Stripe.js"
     )
     coupon_code = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
     points = serializers.IntegerField(required=False, default=0, min_value=0)
@@ -106,6 +110,7 @@ class CheckoutRequestSerializer(serializers.Serializer):
     confirmed_terms_version = serializers.CharField(
         required=False,
         default="",
+        allow_blank=True,
         help_text="terms_version of the quote shown; a changed quote is refused (409)",
     )
 
