@@ -60,7 +60,7 @@ class CourseSerializer(serializers.Serializer):
 
 
 class CheckoutRequestSerializer(serializers.Serializer):
-    course = serializers.CharField(min_length=1, max_length=50, help_text="the course code (slug)")
+    course = serializers.SlugField(max_length=64, help_text="the course code (slug)")
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
     cycle_id = serializers.IntegerField(
         required=False, allow_null=True, help_text="one of the course's cycles"

@@ -26,22 +26,35 @@ CONDITIONS = [
 ACTIONS = [{"type": "set_status", "value": "ready"}, {"type": "add_tags", "value": ["確認不要"]}]
 
 
-def _login(page, live_server) -> None:  # noqa: ANN001
+def _login(page, live_server, secret: str) -> None:  # noqa: ANN001
+    from tests.staff import totp_code
+
     page.goto(live_server.url + reverse("admin:login"))
-    page.fill("input[name=username]", "staff@example.com")
+    page.fill("input[name=login]", "staff@example.com")  # allauth's form: password, then TOTP
     page.fill("input[name=password]", "pass12345")
-    page.click("input[type=submit]")
+    page.press("input[name=password]", "Enter")  # (the header's language switch is a form button too)
+    page.wait_for_url("**/2fa/authenticate/**")
+    page.fill("input[name=code]", totp_code(secret))
+    page.press("input[name=code]", "Enter")
+    page.wait_for_url(lambda url: "/accounts/" not in url)
 
 
 def test_staff_write_simulate_and_save_a_rule_that_the_next_run_applies(browser, live_server) -> None:  # noqa: ANN001, F811
+    from allauth.account.models import EmailAddress
+
     from orders.models import Order, OrderEvent, OrderStatus, PaymentStatus
     from orders.rules.bulk import RULE_EVENT, order_rules_apply_pending
     from orders.rules.models import OrderRule
     from subscriptions.selectors import today_in_shop
     from tests.backoffice.helpers import shop_order
     from tests.factories import UserFactory
+    from tests.staff import staff_totp_enroll
 
-    UserFactory(username="staff@example.com", is_staff=True, is_superuser=True)
+    staff = UserFactory(
+        username="staff@example.com", email="staff@example.com", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    secret = staff_totp_enroll(staff)
     today = today_in_shop()
     plain = shop_order(
         status=OrderStatus.NEW, payment_status=PaymentStatus.PAID, creation_date=today, rules_applied_at=None
@@ -54,7 +67,7 @@ def test_staff_write_simulate_and_save_a_rule_that_the_next_run_applies(browser,
     )
 
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="ja-JP")
-    _login(page, live_server)
+    _login(page, live_server, secret)
     page.goto(live_server.url + reverse("backoffice:rules"))
     page.click("#rule-add")
 
@@ -91,7 +104,7 @@ def test_staff_write_simulate_and_save_a_rule_that_the_next_run_applies(browser,
 
     # the same editor in English
     english = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-    _login(english, live_server)
+    _login(english, live_server, secret)
     english.goto(live_server.url + reverse("backoffice:rule_edit", args=[OrderRule.objects.get().pk]))
     english.uncheck("input[name=sources][value=forecast]")
     english.click("#rule-simulate")

@@ -16,6 +16,7 @@ from orders.rules.services import order_rule_save
 from subscriptions.models import Subscription
 from tests.backoffice.helpers import shop_order
 from tests.factories import ProductFactory, SubscriptionFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +44,7 @@ def _post(client, url, **fields):  # noqa: ANN001, ANN202
 
 
 def _login(client, user):  # noqa: ANN001, ANN202
-    client.force_login(user)  # inside the travelled time, so the session is fresh then
-    return client
+    return staff_login(client, user)  # inside the travelled time, so the session is fresh then
 
 
 def _snapshot() -> tuple:
@@ -151,6 +151,6 @@ def test_preorder_list_sums_open_orders_per_sku(admin_client):
 
 
 def test_staff_without_permission_are_refused(client, django_user_model):
-    user = django_user_model.objects.create_user("staff@example.com", password="x", is_staff=True)
-    client.force_login(user)
+    user = django_user_model.objects.create_user("staff", email="staff@example.com", password="x", is_staff=True)
+    staff_login(client, user)
     assert client.get(reverse("backoffice:rules")).status_code == 403

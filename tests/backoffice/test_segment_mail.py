@@ -12,13 +12,14 @@ from notifications.models import MailCampaign, Notification
 from orders.models import Order, OrderStatus
 from tests.backoffice.helpers import shop_order
 from tests.factories import AddressFactory, CustomerFactory, UserFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(client):  # noqa: ANN001, ANN201
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    staff_login(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 

@@ -14,7 +14,7 @@ import requests
 
 # serialized_rollback: the live server needs committed rows, and later tests need the rows migrations
 # made (the beat schedule), which a transactional test would otherwise flush away.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 

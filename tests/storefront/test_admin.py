@@ -10,6 +10,7 @@ from storefront.models import Checkout, FinalConfirmation
 from storefront.services import CheckoutInput, checkout_place
 from subscriptions.models import ActorKind, Subscription
 from tests.factories import AddressFactory, CustomerFactory
+from tests.staff import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client, admin_user, course):  # noqa: ANN001, ANN201
     """Signed in after the clock is frozen (a session from the real today would have expired)."""
-    client.force_login(admin_user)
-    return client
+    return staff_login(client, admin_user)
 
 
 def _phone_form(course, **overrides) -> dict:  # noqa: ANN001, ANN003
