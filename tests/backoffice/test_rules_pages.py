@@ -151,6 +151,8 @@ def test_preorder_list_sums_open_orders_per_sku(admin_client):
 
 
 def test_staff_without_permission_are_refused(client, django_user_model):
-    user = django_user_model.objects.create_user("staff", email="staff@example.com", password="x", is_staff=True)
+    user = django_user_model.objects.create_user(
+        "staff", email="staff@example.com", password="x", is_staff=True
+    )
     staff_login(client, user)
     assert client.get(reverse("backoffice:rules")).status_code == 403
