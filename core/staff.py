@@ -9,6 +9,7 @@ pages mounted below it) goes through the same check in StaffSecondFactorMiddlewa
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
@@ -18,6 +19,7 @@ from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework.permissions import BasePermission
 
 
 def second_factor_passed(request: HttpRequest) -> bool:
@@ -85,3 +87,14 @@ class StaffSecondFactorMiddleware:
             if step is not None:
                 return step
         return self.get_response(request)
+
+
+class IsStaffWithSecondFactor(BasePermission):
+    """DRF: the staff API asks what the staff pages ask, a staff user who passed the second factor
+    in this session (a stolen password alone reads no forecast)."""
+
+    message = "staff sign-in with a second factor is required"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and second_factor_passed(request))

@@ -1,17 +1,17 @@
 """Staff API (DRF): the forecast, the stock outlook, the purchase list and retention, as JSON.
 
-Staff only (IsAdminUser). Errors leave as {code, message} through the project's exception handler.
+Staff only, with the second factor passed (core.staff.IsStaffWithSecondFactor). Errors leave as {code, message} through the project's exception handler.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.staff import IsStaffWithSecondFactor
 from subscriptions.selectors import today_in_shop
 
 from . import retention
@@ -72,7 +72,7 @@ class ForecastSerializer(serializers.Serializer):
 
 
 class ForecastAPI(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffWithSecondFactor]
 
     @extend_schema(parameters=[DAYS], responses=ForecastSerializer, operation_id="insights_forecast")
     def get(self, request: Request) -> Response:
@@ -91,7 +91,7 @@ class StockRowSerializer(serializers.Serializer):
 
 
 class StockAPI(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffWithSecondFactor]
 
     @extend_schema(parameters=[DAYS], responses=StockRowSerializer(many=True), operation_id="insights_stock")
     def get(self, request: Request) -> Response:
@@ -116,7 +116,7 @@ class PurchaseLineSerializer(serializers.Serializer):
 
 
 class PurchaseListAPI(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffWithSecondFactor]
 
     @extend_schema(
         parameters=[DAYS], responses=PurchaseLineSerializer(many=True), operation_id="insights_purchase_list"
@@ -166,7 +166,7 @@ class RetentionSerializer(serializers.Serializer):
 
 
 class RetentionAPI(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffWithSecondFactor]
 
     @extend_schema(responses=RetentionSerializer, operation_id="insights_retention")
     def get(self, request: Request) -> Response:

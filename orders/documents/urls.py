@@ -1,5 +1,7 @@
-"""Document downloads; included at the site root by config/urls.py (before the admin catch-all)."""
+"""Document downloads; included at the site root by config/urls.py (before the admin catch-all).
+The staff PDFs live under the admin path (ADMIN_URL), so they move with it and want its second factor."""
 
+from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -20,13 +22,13 @@ urlpatterns = [
         name="customer-slip",
     ),
     path(
-        "admin/orders/order/<int:order_id>/invoice.pdf",
+        f"{settings.ADMIN_URL_PATH}orders/order/<int:order_id>/invoice.pdf",
         views.admin_document,
         {"kind": "invoice"},
         name="admin-invoice",
     ),
     path(
-        "admin/orders/order/<int:order_id>/slip.pdf",
+        f"{settings.ADMIN_URL_PATH}orders/order/<int:order_id>/slip.pdf",
         views.admin_document,
         {"kind": "slip"},
         name="admin-slip",

@@ -148,3 +148,9 @@ def test_forecast_command_formats(shop) -> None:  # noqa: ANN001
 def test_the_pages_speak_english_on_request(shop, staff_client) -> None:  # noqa: ANN001
     html = staff_client.get("/admin/insights/forecast/?days=10", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Forecast orders by creation date" in html and "受注作成日別の予測受注数" not in html
+
+
+def test_the_staff_api_wants_the_second_factor_too(client):  # noqa: ANN001
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # a password alone
+    response = client.get("/api/insights/forecast/")
+    assert response.status_code == 403 and response.json()["code"]
