@@ -62,9 +62,10 @@ def test_staff_ship_the_waiting_orders_by_csv(browser, live_server, settings, tm
     page.fill("input[name=login]", "staff@example.com")  # allauth's form: password, then TOTP
     page.fill("input[name=password]", "pass12345")
     page.press("input[name=password]", "Enter")  # (the header's language switch is a form button too)
+    page.wait_for_url("**/2fa/authenticate/**")
     page.fill("input[name=code]", totp_code(secret))
     page.press("input[name=code]", "Enter")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/" not in url)  # signed in: the code's POST has landed
 
     # the back-office home: 出荷待ち 3
     page.goto(live_server.url + reverse("backoffice:home"))
