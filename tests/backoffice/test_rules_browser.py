@@ -26,14 +26,15 @@ CONDITIONS = [
 ACTIONS = [{"type": "set_status", "value": "ready"}, {"type": "add_tags", "value": ["確認不要"]}]
 
 
-def _login(page, live_server, secret: str) -> None:  # noqa: ANN001
+def _login(page, live_server, secret: str, email: str = "staff@example.com") -> None:  # noqa: ANN001
     from tests.staff import totp_code
 
     page.goto(live_server.url + reverse("admin:login"))
-    page.fill("input[name=login]", "staff@example.com")  # allauth's form: password, then TOTP
+    page.fill("input[name=login]", email)  # allauth's form: password, then TOTP
     page.fill("input[name=password]", "pass12345")
     page.press("input[name=password]", "Enter")  # (the header's language switch is a form button too)
     page.wait_for_url("**/2fa/authenticate/**")
+    page.locator("input[name=code]").wait_for()
     page.fill("input[name=code]", totp_code(secret))
     page.press("input[name=code]", "Enter")
     page.wait_for_url(lambda url: "/accounts/" not in url)
@@ -103,8 +104,13 @@ def test_staff_write_simulate_and_save_a_rule_that_the_next_run_applies(browser,
     assert OrderEvent.objects.get(order=plain, kind=RULE_EVENT).note.startswith("カード・コメントなし")
 
     # the same editor in English
+    # (another staff member: a TOTP code is good once, and the first sign-in just used this one's)
+    colleague = UserFactory(
+        username="colleague@example.com", email="colleague@example.com", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=colleague, email=colleague.email, verified=True, primary=True)
     english = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-    _login(english, live_server, secret)
+    _login(english, live_server, staff_totp_enroll(colleague), email=colleague.email)
     english.goto(live_server.url + reverse("backoffice:rule_edit", args=[OrderRule.objects.get().pk]))
     english.uncheck("input[name=sources][value=forecast]")
     english.click("#rule-simulate")
