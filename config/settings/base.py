@@ -144,6 +144,9 @@ ACCOUNT_ADAPTER = "core.accounts.AccountAdapter"  # adds the database-backed sig
 # Staff accounts: a second factor for the admin (TOTP apps, and recovery codes for a lost phone).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="定期購入 管理画面")
+# Accept the code of the neighbouring 30-second step too (RFC 6238 §5.2): a code typed as the phone
+# rolls over, or a phone clock a few seconds off, still signs in. Each code still works only once.
+MFA_TOTP_TOLERANCE = env.int("MFA_TOTP_TOLERANCE", default=1)
 # Failed sign-ins allowed per window, per account and per client address (counted in the database).
 LOGIN_THROTTLE_PER_ACCOUNT = env.int("LOGIN_THROTTLE_PER_ACCOUNT", default=5)
 LOGIN_THROTTLE_PER_ADDRESS = env.int("LOGIN_THROTTLE_PER_ADDRESS", default=30)

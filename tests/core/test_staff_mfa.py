@@ -116,3 +116,43 @@ def test_the_demo_admin_signs_in_with_the_printed_code(client):
     client.post(reverse("mfa_authenticate"), {"code": code})
     # then the admin opens
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.fixture
+def mid_step():
+    """The clock stands still half-way through a 30-second step, so no step rolls over mid-test."""
+    import time
+
+    import time_machine
+
+    with time_machine.travel((int(time.time()) // 30) * 30 + 15, tick=False):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("steps_ago", "accepted"),
+    [(0, True), (1, True), (-1, True), (2, False), (-2, False)],
+)
+def test_a_code_from_the_neighbouring_step_signs_in_once(client, staff, mid_step, steps_ago, accepted):
+    # given a staff member with TOTP who has entered the password
+    import time
+
+    from allauth.account.models import EmailAddress
+
+    secret = staff_totp_enroll(staff)
+    staff.set_password(STAFF_PASSWORD)
+    staff.save()
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    client.post(reverse("account_login"), {"login": staff.email, "password": STAFF_PASSWORD})
+    # when they type the code their phone showed `steps_ago` 30-second steps ago (the clock rolled
+    # over as they typed, or the phone's clock is off)
+    code = totp_code(secret, time.time() - steps_ago * 30)
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    # then one step either side signs in, two steps does not
+    assert (response.status_code == 302) is accepted
+    if accepted:
+        # and the same code cannot be used a second time
+        client.logout()
+        client.post(reverse("account_login"), {"login": staff.email, "password": STAFF_PASSWORD})
+        again = client.post(reverse("mfa_authenticate"), {"code": code})
+        assert again.status_code == 200
