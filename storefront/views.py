@@ -171,14 +171,18 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         form = CheckoutForm(request.POST, **options)
         if "lookup" in request.POST:
-            # 住所検索 without JavaScript: the same form again, prefecture and city filled in.
-            values = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "password")}
+            # 住所検索 without JavaScript: the same form again, prefecture and city filled in, and
+            # nothing the customer already typed lost (the password too: it goes back only to the
+            # browser that just sent it, over the same connection).
+            values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
             area = postal_lookup(values.get("postal_code", ""))
             if area is None:
                 lookup_error = _("この郵便番号は見つかりません。7桁の郵便番号をご確認ください。")
             else:
                 values.update(city=area.city + area.town, postal_code=area.formatted)
             form = CheckoutForm(initial=values, **options)
+            if "password" in form.fields:
+                form.fields["password"].widget.render_value = True
         elif form.is_valid():
             data = _input(form, code, request)
             try:
@@ -198,6 +202,9 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
         if draft and draft["course"] == code:
             initial = {k: v for k, v in draft["data"].items() if v not in (None, "") and "password" not in k}
         form = CheckoutForm(initial=initial or None, **options)
+    if area is None and not lookup_error:
+        # The prefecture comes from the postal code: show it whenever the code typed so far names one.
+        area = postal_lookup(form["postal_code"].value() or "") if "postal_code" in form.fields else None
     return render(
         request,
         "storefront/checkout.html",
@@ -256,8 +263,26 @@ def confirm(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "storefront/confirm.html",
-        {"course": quote.course, "quote": quote, "button_label": _(terms.BUTTON_LABEL), "data": data},
+        {
+            "course": quote.course,
+            "quote": quote,
+            "button_label": _(terms.BUTTON_LABEL),
+            "data": data,
+            "ship_to": _ship_to(data, quote, customer),
+        },
     )
+
+
+def _ship_to(data: CheckoutInput, quote: Any, customer: Any) -> dict[str, str]:
+    """Who and where the deliveries go, as the confirmation screen shows it beside the terms."""
+    if data.address_id is not None:
+        address = next(a for a in address_list(customer_id=customer.pk) if a.pk == data.address_id)
+        name, postal, lines = address.recipient_name, address.postal_code, [address.line1, address.line2]
+    else:
+        name, postal, lines = data.recipient_name or data.name, data.postal_code, [data.line1, data.line2]
+    where = quote.prefecture + quote.city + " ".join(line for line in lines if line)
+    contact = customer.user.email if customer is not None and customer.user_id else data.email
+    return {"name": name, "postal_code": postal, "address": where, "email": contact, "phone": data.phone}
 
 
 def _welcome(request: HttpRequest, customer: Any) -> None:

@@ -61,12 +61,17 @@ def test_a_web_checkout_without_javascript(client, course, mailoutbox) -> None: 
     # 住所検索: the postal code fills the prefecture and city, with no script
     page = client.post(url, {**_form(), "lookup": "1", "confirm": ""}).content.decode()
     assert "東京都" in page and 'value="千代田区千代田"' in page
+    # and nothing typed before the lookup is lost, the password included
+    assert 'value="a-long-pass-123"' in page and 'value="web@example.com"' in page
     response = client.post(url, _form(cycle_id=str(cycle.pk), city="千代田区千代田"))
     assert response.status_code == 302 and response["Location"].endswith("/confirm/")
     confirm = client.get(response["Location"]).content.decode()
     for text in ("分量", "初回のお支払い金額", "2回目以降", "¥1,530", "¥4,530", "3回分のお支払い総額", "¥10,590",
                  "お支払い時期", "初回お届け日", "2回目お届け予定日", "解約", "注文を確定する（定期購入）"):  # fmt: skip
         assert text in confirm, text
+    # beside the terms, where the deliveries go and how the shop reaches the customer
+    ship_to = confirm[confirm.index('id="confirm-ship-to"') :]
+    assert "〒100-0001 東京都千代田区千代田千代田1-1" in ship_to and "web@example.com" in ship_to
     version = re.search(r'name="confirmed_version" value="([0-9a-f]+)"', confirm).group(1)
     placed = client.post(response["Location"], {"confirmed_version": version})
     assert placed.status_code == 302 and "/checkout/done/" in placed["Location"]
@@ -122,6 +127,7 @@ def test_signed_in_customer_picks_a_saved_address_and_sees_the_record_on_the_my_
     assert response.status_code == 302, response.content.decode()[:3000]
     confirm = client.get(response["Location"]).content.decode()
     assert "代引手数料" in confirm and "¥330" in confirm
+    assert f"〒{address.postal_code} {address.prefecture}{address.city}{address.line1}" in confirm
     version = re.search(r'name="confirmed_version" value="([0-9a-f]+)"', confirm).group(1)
     client.post(response["Location"], {"confirmed_version": version})
     sub = Subscription.objects.get(customer=customer)
