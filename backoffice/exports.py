@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.payment_kinds import PaymentKind
 from core.textio import EncodeReport, csv_lines
 from customers.models import Customer
 from orders.models import Order, OrderLine, OrderStatus, PaymentStatus
@@ -41,6 +42,7 @@ def _d(value: date | None) -> str:
 
 
 _status, _payment, _slot = _label(OrderStatus), _label(PaymentStatus), _label(TimeSlot)
+_payment_kind = _label(PaymentKind)
 
 
 def _order_columns(prefix: str) -> list[Column]:
@@ -109,7 +111,12 @@ def _order_columns(prefix: str) -> list[Column]:
             lambda r: f"{r[p + 'ship_city']}{r[p + 'ship_line1']} {r[p + 'ship_line2']}".strip(),
         ),
         col("phone", gettext_lazy("電話番号"), ("ship_phone",), lambda r: r[p + "ship_phone"]),
-        col("payment_kind", gettext_lazy("支払方法"), ("payment_kind",), lambda r: r[p + "payment_kind"]),
+        col(
+            "payment_kind",
+            gettext_lazy("支払方法"),
+            ("payment_kind",),
+            lambda r: _payment_kind(r[p + "payment_kind"]),
+        ),
         col(
             "course",
             gettext_lazy("定期コース"),

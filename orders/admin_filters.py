@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.jsonq import json_list_has
+from core.payment_kinds import PaymentKind
 from subscriptions.models import AttentionReason
 
 from .models import Order
@@ -120,7 +121,8 @@ class PaymentKindFilter(admin.SimpleListFilter):
             .values_list("payment_kind", flat=True)
             .distinct()
         )
-        return [(kind, kind) for kind in sorted(kinds)]
+        labels = dict(PaymentKind.choices)
+        return [(kind, labels.get(kind, kind)) for kind in sorted(kinds)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(payment_kind=self.value()) if self.value() else queryset

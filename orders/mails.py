@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, translation
-from django.utils.translation import gettext as _
 
 from core.money import format_yen
 from notifications.attachments import Attachment, attachment_ref
@@ -45,13 +44,6 @@ INVOICE_MAILS: dict[str, frozenset[str]] = {
 # The mail a payment move sends (the other payment moves send none).
 PAYMENT_MAIL: dict[str, str] = {"paid": MailEvent.PAYMENT_CONFIRMED, "refunded": MailEvent.REFUNDED}
 
-_PAYMENT_KINDS = {
-    "card": "クレジットカード",
-    "bank_transfer": "銀行振込",
-    "konbini": "コンビニ払い",
-    "cod": "代金引換",
-}
-
 
 def order_ref(order_id: int) -> str:
     """How the outbox names an order (Notification.ref)."""
@@ -79,9 +71,7 @@ def order_mail_context(order: Order, *, language: str, mypage_url: str | None = 
             "cod_fee": format_yen(order.cod_fee),
             "points_used": f"{order.points_used:,}",
             "total": format_yen(order.total),
-            "payment_method": _(_PAYMENT_KINDS[order.payment_kind])
-            if order.payment_kind in _PAYMENT_KINDS
-            else order.payment_kind,
+            "payment_method": order.get_payment_kind_display(),
             "delivery_date": _date(order.delivery_date),
             "delivery_time_slot": str(slot),
             "ship_name": order.ship_name,

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.payment_kinds import PaymentKind
+
 
 class OrderStatus(models.TextChoices):
     NEW = "new", _("新規受付")
@@ -149,7 +151,7 @@ class Order(models.Model):
         blank=True,
         verbose_name=_("支払方法"),
     )
-    payment_kind = models.CharField(_("支払方法"), max_length=16, blank=True)
+    payment_kind = models.CharField(_("支払方法"), max_length=16, blank=True, choices=PaymentKind.choices)
     coupon = models.ForeignKey(
         "pricing.Coupon",
         on_delete=models.SET_NULL,

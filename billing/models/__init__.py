@@ -1,11 +1,12 @@
 """Billing models: payment methods, attempts, refunds, webhooks and dunning (pricing lives in pricing/)."""
 
+from core.payment_kinds import PaymentKind
+
 from .dunning import DunningCase, DunningReason, DunningRule, DunningStatus, FinalAction, PaymentPolicy
 from .payments import (
     CaptureMethod,
     PaymentAttempt,
     PaymentAttemptStatus,
-    PaymentKind,
     PaymentMethod,
     PaymentRefund,
     WebhookEvent,

@@ -5,12 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class PaymentKind(models.TextChoices):
-    CARD = "card", _("クレジットカード")
-    BANK_TRANSFER = "bank_transfer", _("銀行振込")
-    KONBINI = "konbini", _("コンビニ払い")
-    COD = "cod", _("代金引換")
+from core.payment_kinds import PaymentKind
 
 
 class PaymentMethod(models.Model):

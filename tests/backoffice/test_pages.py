@@ -56,13 +56,16 @@ def test_export_takes_the_order_list_filters_and_is_cp932_by_default(staff) -> N
         {
             "kind": "orders",
             "encoding": "cp932",
-            "columns": ["number", "status", "ship_name"],
+            "columns": ["number", "status", "ship_name", "payment_kind"],
             "filters": "status__exact=ready",
         },
     )
     assert response["Content-Type"] == "text/csv; charset=Shift_JIS"
     text = b"".join(response.streaming_content).decode("cp932")
-    assert text.splitlines() == ["受注番号,対応状況,お届け先氏名", f"{ready.number},出荷準備中,髙橋 〓子"]
+    assert text.splitlines() == [
+        "受注番号,対応状況,お届け先氏名,支払方法",
+        f"{ready.number},出荷準備中,髙橋 〓子,クレジットカード",
+    ]
     # the replacement is reported on the export page
     page = staff.get(reverse("backoffice:export")).content.decode()
     assert "2行目 お届け先氏名: 𠮷" in page

@@ -103,3 +103,6 @@ def test_filters_in_the_list(client, django_assert_max_num_queries) -> None:  # 
     assert listed("q=サトウ") == set()
     page = client.get(f"{url}?status__exact=ready").content.decode()
     assert "出荷待ち" in page and "受注日（期間）" in page
+    # the payment filter names each kind in words, not by its code
+    assert 'title="クレジットカード"' in page or ">クレジットカード<" in page
+    assert ">card<" not in page
