@@ -165,7 +165,15 @@ def seed_demo_subscriptions(report: SeedReport, customer, courses: dict[str, Cou
     Keyed by `source` so a second run finds them instead of adding more.
     """
     policy = ShopPolicy.current()
-    earliest = policy.business_calendar().earliest_delivery(today, policy.lead_days)
+    calendar = policy.business_calendar()
+    # The first order is due on the last open day up to today, so the nightly run at start creates
+    # it whatever the weekday: on a Sunday or a holiday the demo still opens with its first order
+    # made and a next delivery the customer may still change (the earliest date from today would be
+    # created on the next open day, past its change deadline already).
+    last_open = next(
+        (day for day in (today - timedelta(days=n) for n in range(30)) if calendar.is_open(day)), today
+    )
+    earliest = calendar.earliest_delivery(last_open, policy.lead_days)
     address = customer.addresses.filter(is_default=True).first()
     plans = [
         ("demo:aojiru", courses["aojiru-teiki"], Cycle("month", 1), earliest, "08-12", None),

@@ -17,7 +17,8 @@ from pricing.selectors import points_balance, subscription_next_order_price
 from pricing.services.coupons import coupon_apply_to_subscription
 from scheduler.demo_seed import year_end_closures
 from subscriptions.actors import Actor
-from subscriptions.models import SpecialDay, Subscription, SubscriptionEvent, SubscriptionItem
+from subscriptions.models import ShopPolicy, SpecialDay, Subscription, SubscriptionEvent, SubscriptionItem
+from subscriptions.schedule import change_deadline_for
 from subscriptions.services import subscription_set_points_reservation
 from tests.subscriptions.services_helpers import on
 
@@ -135,3 +136,27 @@ def test_year_end_closures(today, first, last):
     days = year_end_closures(today)
     assert (min(days), max(days)) == (first, last)
     assert len(days) in (6, 12)
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        dt.date(2026, 12, 7),  # a Monday
+        dt.date(2026, 12, 6),  # a Sunday: the next open day is tomorrow
+        dt.date(2027, 1, 2),  # inside the year-end closure
+        dt.date(2027, 5, 4),  # Golden Week, a public holiday
+    ],
+)
+def test_the_demo_opens_with_its_first_order_made_and_its_next_delivery_still_changeable(today):
+    # given the demo seeded today, whatever the weekday
+    with on(today):
+        run()
+        # when the nightly run at start goes
+        call_command("run_nightly", "--date", today.isoformat(), stdout=StringIO())
+    # then the first order exists, and the customer can still change the next delivery
+    aojiru = Subscription.objects.get(source="demo:aojiru")
+    assert aojiru.orders_created == 1
+    deadline = change_deadline_for(
+        aojiru.next_creation_date, change_deadline_days=ShopPolicy.current().change_deadline_days
+    )
+    assert deadline >= today
