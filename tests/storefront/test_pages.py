@@ -39,6 +39,10 @@ def test_course_page_in_english(client, course) -> None:  # noqa: ANN001
     for text in ("First delivery", "From the 2nd", "Every month", "Shipping", "Cancelling"):
         assert text in page, text
     assert "初回" not in page
+    # the checkout says what it is (お申し込み is also a timeline event, "Signed up", elsewhere)
+    checkout = client.get(reverse("storefront:checkout", args=["aojiru"])).content.decode()
+    assert "<h1>Checkout: " in checkout and "Signed up" not in checkout
+    assert "Subscription courses</a>" in checkout
 
 
 def _form(**overrides) -> dict:  # noqa: ANN003
