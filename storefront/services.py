@@ -31,6 +31,7 @@ from billing.services.payments import payment_charge_order
 from catalog.models import Course, CourseCycle
 from core.errors import Conflict, DomainError, NotFound
 from core.money import format_yen
+from customers.islands import is_remote_island
 from customers.models import Address, Customer
 from customers.postal import postal_lookup
 from customers.services import address_create, customer_create, customer_set_language
@@ -180,7 +181,9 @@ def _where(data: CheckoutInput, customer: Customer | None) -> tuple[str, str, bo
             % {"code": data.postal_code},
             "postal_code",
         )
-    return area.prefecture, data.city.strip() or area.city + area.town, False
+    # 離島 as address_create will mark the new address: the quote charges the surcharge the orders will.
+    remote = is_remote_island(prefecture=area.prefecture, city=area.city, town=area.town)
+    return area.prefecture, data.city.strip() or area.city + area.town, remote
 
 
 def _owned_address(address_id: int, customer: Customer | None) -> Address:
