@@ -177,6 +177,7 @@ class PricingCatalog:
         self._bulk_for: dict[int, tuple[BulkDiscountRule, ...]] = {}
         self._prices: dict[tuple[int, int, int | None], ProductPrices] = {}
         self.priced: dict[tuple, PricedOrder] = {}
+        self._deliveries: dict[tuple, DeliveryTerms] = {}
 
     @classmethod
     def load(cls, *, on: date) -> PricingCatalog:
@@ -296,13 +297,22 @@ class PricingCatalog:
         price of an order is charged with, and what the my page and checkout explain."""
         if not self.methods:
             return NO_METHOD
+        cod = payment_kind == COD
+        key = (tuple(items), cod, prefecture, remote_island, time_slot)
+        decided = self._deliveries.get(key)
+        if decided is not None:
+            return decided
         for pid, _qty in items:
             if pid not in self.packages:
                 self._load_products(Q(pk=pid))
-        return delivery_terms(
+        decided = delivery_terms(
             self.methods, [(self.packages[pid], qty) for pid, qty in items], shipping=self.shipping,
-            prefecture=prefecture, remote_island=remote_island, time_slot=time_slot, cod=payment_kind == COD,
+            prefecture=prefecture, remote_island=remote_island, time_slot=time_slot, cod=cod,
         )  # fmt: skip
+        if len(self._deliveries) >= self.MEMO_LIMIT:
+            self._deliveries.clear()
+        self._deliveries[key] = decided
+        return decided
 
     def price(
         self,
