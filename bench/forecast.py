@@ -230,7 +230,7 @@ def baseline(ids: list[int], today: date, days: int) -> float:
             night = today + timedelta(days=i)
             if sub.next_creation_date is None or sub.next_creation_date > night:
                 continue
-            subscription_next_order_price(subscription=sub, on=night)
+            subscription_next_order_price(subscription=sub, on=night, gift_wrapping=False)
             orders += 1
             nxt = compute_next(
                 sub.cycle, anchor_date=sub.anchor_date, anchor_sequence=sub.anchor_sequence,

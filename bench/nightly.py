@@ -60,6 +60,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (when profiling)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the generation to stderr")
+    parser.add_argument(
+        "--fees",
+        action="store_true",
+        help="delivery methods, measured products and gift wrapping (issues 11, 12)",
+    )
     return parser.parse_args()
 
 
@@ -480,6 +485,33 @@ def _measure_generation(args: argparse.Namespace):  # noqa: ANN202
     return result, seconds
 
 
+def _add_fees() -> None:
+    """--fees: 宅配便 (the shop's table) and メール便 (¥220, automatic), three courses of thin
+    pouches, a ¥330 wrapping fee and one subscription in ten gift-wrapped."""
+    from catalog.models import DeliveryMethod, Product
+    from orders.models import SubscriptionGift
+    from pricing.models import BillingPolicy
+    from subscriptions.models import Subscription
+
+    BillingPolicy.objects.update_or_create(
+        pk=1, defaults={"shipping_base_fee": 550, "gift_wrapping_fee": 330}
+    )
+    DeliveryMethod.objects.create(code="parcel", name="宅配便", kind="parcel", fee=None, is_default=True)
+    DeliveryMethod.objects.create(
+        code="mail_bin", name="メール便", kind="mail_bin", fee=220, max_length_mm=340, max_width_mm=250,
+        max_thickness_mm=20, max_weight_g=1000, allows_time_slot=False, allows_cod=False, auto_assign=True,
+    )  # fmt: skip
+    # The first three courses' products: three pouches (quantities 1 and 2) stack to 15 mm and fit.
+    thin = list(Product.objects.order_by("pk").values_list("pk", flat=True)[:6])
+    Product.objects.filter(pk__in=thin).update(
+        package_length_mm=200, package_width_mm=150, package_thickness_mm=5, package_weight_g=150
+    )
+    wrapped = [pk for pk in Subscription.objects.values_list("pk", flat=True) if pk % 10 == 0]
+    SubscriptionGift.objects.bulk_create(
+        [SubscriptionGift(subscription_id=pk, wrapping=True) for pk in wrapped], batch_size=5000
+    )
+
+
 def main() -> None:
     args = _parse()
     url = os.environ.get("DATABASE_URL", "")
@@ -502,6 +534,8 @@ def main() -> None:
         file=sys.stderr,
     )
 
+    if args.fees:
+        _add_fees()
     baseline_per_second = _run_baseline(sample)
 
     rss_before = _rss_mb()

@@ -319,8 +319,19 @@ class DeliveryMethod(models.Model):
     kind = models.CharField(
         _("種類"), max_length=12, choices=DeliveryKind.choices, default=DeliveryKind.OTHER
     )
-    # In yen, tax included.
-    fee = models.PositiveIntegerField(_("送料（税込）"), default=0)
+    # In yen, tax included: a flat fee (全国一律) in place of the shop's table; None: the shop's table
+    # (料金設定: base or prefecture fee plus the remote-island surcharge). pricing.delivery compares
+    # methods on this fee to the order's address; the free-shipping threshold waives either.
+    fee = models.PositiveIntegerField(
+        _("送料（税込・全国一律）"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_(
+            "全国一律の送料。空欄なら料金設定の送料（基本送料・都道府県別送料・離島追加送料）で計算します。"
+            "送料無料になる金額以上のご注文はどの配送方法でも送料無料です。"
+        ),
+    )
     max_length_mm = models.PositiveIntegerField(_("長さ上限（mm）"), null=True, blank=True)
     max_width_mm = models.PositiveIntegerField(_("幅上限（mm）"), null=True, blank=True)
     max_thickness_mm = models.PositiveIntegerField(_("厚さ上限（mm）"), null=True, blank=True)

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
+from . import packaging
 from .models import CourseCycle
+from .packaging import Misfit
 
 
 def course_cycle_list(*, course_id: int) -> list[CourseCycle]:
     """The cycles a course offers, in the model's order (position)."""
     return list(CourseCycle.objects.filter(course_id=course_id))
+
+
+def misfit_text(misfit: Misfit) -> str:
+    """Why an order does not fit a delivery method (catalog.packaging), in the customer's words."""
+    values = {"actual": misfit.actual, "limit": misfit.limit}
+    texts = {
+        packaging.UNMEASURED: _("サイズ・重さが登録されていない商品が含まれています"),
+        packaging.TOO_LONG: _("商品の長さ %(actual)smm が上限の %(limit)smm を超えています"),
+        packaging.TOO_WIDE: _("商品の幅 %(actual)smm が上限の %(limit)smm を超えています"),
+        packaging.TOO_THICK: _("商品の厚さの合計 %(actual)smm が上限の %(limit)smm を超えています"),
+        packaging.TOO_HEAVY: _("商品の重さの合計 %(actual)sg が上限の %(limit)sg を超えています"),
+        packaging.NO_TIME_SLOT: _("お届け時間帯の指定があります（この配送方法では指定できません）"),
+        packaging.NO_COD: _("お支払いが代金引換です（この配送方法では代引きをご利用いただけません）"),
+    }
+    text = texts.get(misfit.code)
+    return text % values if text is not None else misfit.code

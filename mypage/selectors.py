@@ -28,6 +28,7 @@ from customers.models import Address, Customer
 from orders import selectors as order_selectors
 from orders.models import Order
 from pricing import selectors as pricing_selectors
+from pricing.delivery_display import DeliveryShown, delivery_shown
 from pricing.pricing import PricedOrder
 from pricing.services.coupons import coupon_refusal_message
 from subscriptions import schedule as subscription_schedule
@@ -410,6 +411,8 @@ class NextOrderPrice:
     priced: PricedOrder
     coupon_code: str | None  # the subscription's coupon, applied or not
     coupon_refusal: str | None  # why that coupon will not apply, in the customer's words
+    # The delivery method it gets and why a cheaper one is not given; None: the shop has no methods.
+    delivery: DeliveryShown | None = None
 
 
 def next_order_prices(
@@ -442,6 +445,12 @@ def next_order_prices(
         customers=customers if len(customers) == len({s.customer_id for s in due}) else None,
     )
     prices = {}
+    # The wrapping flags matter only when wrapping costs something: no query otherwise.
+    wrapped = (
+        order_selectors.gift_wrapped_subscriptions(subscription_ids=[s.pk for s in due])
+        if book.policy.gift_wrapping_fee
+        else set()
+    )
     for subscription in due:
         # The same arguments billing.selectors.subscription_next_order_price passes, from loaded rows.
         address, method = subscription.shipping_address, subscription.payment_method
@@ -453,6 +462,7 @@ def next_order_prices(
             payment_kind=method.kind if method else "",
             address_prefecture=address.prefecture if address else "",
             remote_island=bool(address and address.is_remote_island),
+            gift_wrapping=subscription.pk in wrapped,
         )
         coupon = subscription.coupon if subscription.coupon_id else None
         refusal = (
@@ -467,5 +477,11 @@ def next_order_prices(
             priced=priced,
             coupon_code=coupon.code if coupon else None,
             coupon_refusal=refusal,
+            delivery=delivery_shown(
+                catalog=book.catalog,
+                priced=priced,
+                prefecture=address.prefecture if address else "",
+                remote_island=bool(address and address.is_remote_island),
+            ),  # fmt: skip
         )
     return prices

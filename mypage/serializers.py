@@ -70,6 +70,10 @@ class MyPageNextOrderPriceSerializer(serializers.Serializer):
     coupon_discount = serializers.IntegerField(source="priced.coupon_discount")
     discount_total = serializers.IntegerField(source="priced.discount_total")
     shipping_fee = serializers.IntegerField(source="priced.shipping_fee")
+    delivery_method = serializers.CharField(
+        source="priced.delivery.code", help_text="The delivery method's code; empty: the shop's table."
+    )
+    wrapping_fee = serializers.IntegerField(source="priced.wrapping_fee", help_text="ギフト包装料 (10 %).")
     cod_fee = serializers.IntegerField(source="priced.cod_fee")
     points_used = serializers.IntegerField(source="priced.points_used")
     total = serializers.IntegerField(source="priced.total")

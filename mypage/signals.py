@@ -15,6 +15,7 @@ from catalog.models import (
     BulkDiscount,
     CourseCycle,
     CoursePrice,
+    DeliveryMethod,
     GroupPrice,
     Product,
     ProductSalePrice,
@@ -37,6 +38,7 @@ PRICING_MODELS = (
     GroupPrice,
     CoursePrice,
     BulkDiscount,
+    DeliveryMethod,
 )
 
 

@@ -21,6 +21,7 @@ ORDER_COLUMNS = (
     "ship_remote_island", "is_gift", "payment_method_id", "payment_kind", "coupon_id",
     "items_subtotal", "discount_total", "shipping_fee", "cod_fee", "points_used", "total", "tax_summary",
     "tracking_number", "created_at", "updated_at", "gift_wrapping", "gift_message",
+    "wrapping_fee", "delivery_method_id",
 )  # fmt: skip
 LINE_FIELDS = ("product_id", "sku", "product_name", "quantity", "unit_price", "tax_rate", "line_total")
 _LINE_COLUMNS = ("order_id", *LINE_FIELDS)

@@ -128,7 +128,8 @@ class Order(models.Model):
     tags = models.JSONField(
         _("タグ"), default=list, blank=True, db_default=models.Value([], models.JSONField())
     )
-    # 宅配便 / メール便 / ネコポス …; empty: the shop's default method.
+    # 宅配便 / メール便 / ネコポス …: the method the order was priced with (pricing.delivery);
+    # empty: the shop's default method (an order from before methods existed, or none fitted).
     delivery_method = models.ForeignKey(
         "catalog.DeliveryMethod",
         on_delete=models.PROTECT,
@@ -161,11 +162,14 @@ class Order(models.Model):
         verbose_name=_("クーポン"),
     )
 
-    # Amounts in yen, tax included. total = items_subtotal - discount_total + shipping_fee + cod_fee - points_used.
+    # Amounts in yen, tax included.
+    # total = items_subtotal - discount_total + shipping_fee + wrapping_fee + cod_fee - points_used.
     items_subtotal = models.PositiveIntegerField(_("商品小計"), default=0)
     discount_total = models.PositiveIntegerField(_("割引"), default=0)
     shipping_fee = models.PositiveIntegerField(_("送料"), default=0)
     cod_fee = models.PositiveIntegerField(_("代引手数料"), default=0)
+    # ギフト包装料: the shop's fee when the order is gift-wrapped, a standard-rate line of its own.
+    wrapping_fee = models.PositiveIntegerField(_("ギフト包装料"), default=0, db_default=0)
     points_used = models.PositiveIntegerField(_("利用ポイント"), default=0)
     total = models.PositiveIntegerField(_("合計"), default=0)
     # Per tax rate: {"10": {"base": 3980, "tax": 361}, "8": {...}} — rounded once per rate.

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Order, OrderLine, OrderStatus
+from .models import Order, OrderLine, OrderStatus, SubscriptionGift
 
 
 def order_with_lines(order_id: int) -> Order | None:
@@ -39,11 +39,22 @@ def customer_orders(customer_id: int) -> QuerySet[Order]:
 
 def customer_orders_with_course(customer_id: int) -> QuerySet[Order]:
     """A customer's orders with lines, subscription and course (the my page's lists), newest first."""
-    return customer_orders(customer_id).select_related("subscription__course")
+    return customer_orders(customer_id).select_related("subscription__course", "delivery_method")
 
 
 def orders_created_on(run_date: date) -> dict[str, int]:
     """Child orders created on a business date: {"orders": n, "held": n} (one query)."""
     return Order.objects.filter(creation_date=run_date, subscription__isnull=False).aggregate(
         orders=Count("id"), held=Count("id", filter=Q(status=OrderStatus.ON_HOLD))
+    )
+
+
+def gift_wrapped_subscriptions(*, subscription_ids: list[int]) -> set[int]:
+    """Which of these subscriptions send their orders gift-wrapped (SubscriptionGift.wrapping): one query."""
+    if not subscription_ids:
+        return set()
+    return set(
+        SubscriptionGift.objects.filter(subscription_id__in=subscription_ids, wrapping=True).values_list(
+            "subscription_id", flat=True
+        )
     )

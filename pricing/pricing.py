@@ -7,11 +7,14 @@ Order of operations (each step is on tax-inclusive yen):
 1. unit price per line: the course price for the sequence (else the list price), lowered by an
    active sale price, a quantity tier or the customer's group price — the customer gets the lowest;
 2. bulk discount on the total quantity, then the coupon on what remains;
-3. shipping on the goods after discounts (free from a threshold, per prefecture, plus a
-   remote-island surcharge that even free shipping keeps), then the cash-on-delivery fee;
+3. shipping on the goods after discounts, by the delivery method the order gets (decided before,
+   pricing.delivery): a flat-fee method (全国一律, e.g. メール便) costs its fee, the shop's table
+   otherwise (per prefecture, plus a remote-island surcharge that even free shipping keeps); from
+   the free-shipping threshold every method's fee is waived. Then the gift-wrapping fee (its own
+   line, standard rate) and the cash-on-delivery fee on what is collected;
 4. points: min(requested, order total) — the caller already capped the request by the balance;
-5. tax per rate: discounts are split over the item rates in proportion, shipping and fees are
-   standard-rate, points are split over everything, then the tax is rounded once per rate.
+5. tax per rate: discounts are split over the item rates in proportion, shipping, wrapping and fees
+   are standard-rate, points are split over everything, then the tax is rounded once per rate.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from catalog.packaging import DeliveryDecision
 from core.money import Rounding, allocate, percent_of
 from core.tax import STANDARD_RATE, tax_summary
 
@@ -111,17 +115,51 @@ class ShippingTerms:
     # (up_to_amount, fee) ascending by amount; amounts above the last row use the last fee.
     cod_fees: tuple[tuple[int, int], ...] = ()
 
-    def shipping_fee(self, *, goods: int, prefecture: str, remote_island: bool) -> int:
+    def shipping_fee(
+        self, *, goods: int, prefecture: str, remote_island: bool, flat_fee: int | None = None
+    ) -> int:
+        """What the order pays for shipping. `flat_fee`: the delivery method's 全国一律 fee, which
+        replaces the table (prefecture fees and the remote-island surcharge); None: the table."""
+        free = self.free_from is not None and goods >= self.free_from
+        if flat_fee is not None:
+            return 0 if free else flat_fee
         surcharge = self.remote_island_surcharge if remote_island else 0
-        if self.free_from is not None and goods >= self.free_from:
-            return surcharge
-        return self.prefecture_fees.get(prefecture, self.base_fee) + surcharge
+        return surcharge if free else self.table_fee(prefecture=prefecture) + surcharge
+
+    def table_fee(self, *, prefecture: str) -> int:
+        return self.prefecture_fees.get(prefecture, self.base_fee)
+
+    def method_fee(self, *, flat_fee: int | None, prefecture: str, remote_island: bool) -> int:
+        """A method's fee to this address before the free-shipping threshold: what methods are
+        compared on when the order's method is decided (pricing.delivery)."""
+        if flat_fee is not None:
+            return flat_fee
+        surcharge = self.remote_island_surcharge if remote_island else 0
+        return self.table_fee(prefecture=prefecture) + surcharge
 
     def cod_fee(self, amount: int) -> int:
         for up_to, fee in self.cod_fees:
             if amount <= up_to:
                 return fee
         return self.cod_fees[-1][1] if self.cod_fees else 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTerms:
+    """The delivery method decided for the order (pricing.delivery.delivery_terms), as pricing needs it.
+
+    The default DeliveryTerms() is "no method" (the shop has none, or none fits): the shop's table.
+    """
+
+    method_id: int | None = None
+    code: str = ""
+    # 全国一律: this fee, whatever the prefecture or island; None: the shop's shipping table.
+    flat_fee: int | None = None
+    # How it was decided (the offered cheaper methods, the misfits and why), for the customer.
+    decision: DeliveryDecision | None = field(default=None, compare=False)
+
+
+NO_METHOD = DeliveryTerms()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +175,8 @@ class PricedLine:
 
 @dataclass(frozen=True, slots=True)
 class PricedOrder:
-    """An order's lines and totals; total = items_subtotal - discount_total + shipping_fee + cod_fee - points_used."""
+    """An order's lines and totals; total = items_subtotal - discount_total + shipping_fee
+    + wrapping_fee + cod_fee - points_used."""
 
     lines: tuple[PricedLine, ...]
     items_subtotal: int
@@ -153,6 +192,9 @@ class PricedOrder:
     coupon_refusal: str | None = None
     bulk_discount: int = 0
     coupon_discount: int = 0
+    # ギフト包装料 (tax included, standard rate): its own line, 0 without wrapping.
+    wrapping_fee: int = 0
+    delivery: DeliveryTerms = NO_METHOD
 
     def order_fields(self) -> dict[str, object]:
         """The Order model fields this pricing fills, ready for Order(**fields) or bulk updates."""
@@ -161,6 +203,8 @@ class PricedOrder:
             "discount_total": self.discount_total,
             "shipping_fee": self.shipping_fee,
             "cod_fee": self.cod_fee,
+            "wrapping_fee": self.wrapping_fee,
+            "delivery_method_id": self.delivery.method_id,
             "points_used": self.points_used,
             "total": self.total,
             "tax_summary": self.tax_summary,
@@ -199,8 +243,13 @@ def price_order(
     coupon: CouponTerms | None = None,
     points_requested: int = 0,
     rounding: Rounding | str = Rounding.FLOOR,
+    delivery: DeliveryTerms = NO_METHOD,
+    wrapping_fee: int = 0,
 ) -> PricedOrder:
-    """Price one order: `items` are (product prices, quantity); returns lines, totals and tax per rate."""
+    """Price one order: `items` are (product prices, quantity); returns lines, totals and tax per rate.
+
+    `delivery`: the method the order gets (decided by pricing.delivery); `wrapping_fee`: the shop's
+    gift-wrapping fee when the order is wrapped, else 0."""
     lines = []
     item_bases: dict[int, int] = {}
     total_quantity = 0
@@ -225,17 +274,22 @@ def price_order(
     goods = subtotal - discount_total
 
     shipping_fee = (
-        shipping.shipping_fee(goods=goods, prefecture=prefecture, remote_island=remote_island) if lines else 0
+        shipping.shipping_fee(
+            goods=goods, prefecture=prefecture, remote_island=remote_island, flat_fee=delivery.flat_fee
+        )
+        if lines
+        else 0
     )
-    cod_fee = shipping.cod_fee(goods + shipping_fee) if payment_kind == COD and lines else 0
-    before_points = goods + shipping_fee + cod_fee
+    wrapping = wrapping_fee if lines else 0
+    cod_fee = shipping.cod_fee(goods + shipping_fee + wrapping) if payment_kind == COD and lines else 0
+    before_points = goods + shipping_fee + wrapping + cod_fee
     points_used = max(0, min(points_requested, before_points))
 
     bases = item_bases.copy()
     for rate, share in allocate(discount_total, item_bases).items():
         bases[rate] -= share
-    if shipping_fee or cod_fee:
-        bases[STANDARD_RATE] = bases.get(STANDARD_RATE, 0) + shipping_fee + cod_fee
+    if shipping_fee or wrapping or cod_fee:
+        bases[STANDARD_RATE] = bases.get(STANDARD_RATE, 0) + shipping_fee + wrapping + cod_fee
     for rate, share in allocate(points_used, bases).items():
         bases[rate] -= share
 
@@ -253,4 +307,6 @@ def price_order(
         coupon_refusal=refusal,
         bulk_discount=bulk,
         coupon_discount=coupon_off,
+        wrapping_fee=wrapping,
+        delivery=delivery if lines else NO_METHOD,
     )

@@ -23,15 +23,18 @@ from catalog.models import (
     BulkDiscount,
     CourseItem,
     CoursePrice,
+    DeliveryMethod,
     GroupPrice,
     Product,
     ProductSalePrice,
     QuantityTier,
 )
+from catalog.packaging import MethodTerms, Package
 from customers.models import Customer
 from subscriptions.models import SubscriptionItem
 from subscriptions.schedule import delivery_number
 
+from .delivery import MethodOption, delivery_terms
 from .models import (
     BillingPolicy,
     CodFee,
@@ -40,7 +43,17 @@ from .models import (
     PointAccount,
     PrefectureShippingFee,
 )
-from .pricing import BulkDiscountRule, CouponTerms, PricedOrder, ProductPrices, ShippingTerms, price_order
+from .pricing import (
+    COD,
+    NO_METHOD,
+    BulkDiscountRule,
+    CouponTerms,
+    DeliveryTerms,
+    PricedOrder,
+    ProductPrices,
+    ShippingTerms,
+    price_order,
+)
 
 # (order_id, customer_id, subscription_id, sequence, coupon_id or None, points_used)
 
@@ -84,6 +97,30 @@ def shipping_terms(policy: BillingPolicy | None = None) -> ShippingTerms:
     )
 
 
+def delivery_options() -> tuple[MethodOption, ...]:
+    """The shop's active delivery methods as pricing.delivery reads them: one query."""
+    return tuple(
+        MethodOption(
+            id=m.pk,
+            name=m.name,
+            terms=MethodTerms(
+                code=m.code,
+                fee=m.fee or 0,
+                max_length_mm=m.max_length_mm,
+                max_width_mm=m.max_width_mm,
+                max_thickness_mm=m.max_thickness_mm,
+                max_weight_g=m.max_weight_g,
+                allows_time_slot=m.allows_time_slot,
+                allows_cod=m.allows_cod,
+                auto_assign=m.auto_assign,
+                is_default=m.is_default,
+            ),  # fmt: skip
+            flat_fee=m.fee,
+        )
+        for m in DeliveryMethod.objects.filter(is_active=True).order_by("sort_order", "id")
+    )
+
+
 def points_balance(customer: Customer | int) -> int:
     """The customer's point balance: 0 for guests (points are for members only) and newcomers."""
     row = (
@@ -102,8 +139,9 @@ class _CouponState:
 
 
 class PricingCatalog:
-    """The rarely-changing part of pricing: the billing policy, shipping and COD fees, products with
-    their course, sale, tier and group prices, and the bulk discounts.
+    """The rarely-changing part of pricing: the billing policy, shipping and COD fees, the delivery
+    methods, products with their packages and their course, sale, tier and group prices, and the
+    bulk discounts.
 
     `PricingCatalog.load(on=…)` reads all of it, for every product, course and group, in a fixed
     number of queries. The nightly run loads one per run (per lane step under Celery) and gives it
@@ -125,10 +163,12 @@ class PricingCatalog:
         self.policy = policy
         self.shipping = shipping_terms(policy)
         self.rounding = policy.tax_rounding
+        self.methods = delivery_options()
         # None: every group's prices are loaded (a run-wide catalogue); else only these groups'.
         self.group_ids = group_ids
         # product id -> (sku, name, tax_rate, list price)
         self.products: dict[int, tuple[str, str, int, int]] = {}
+        self.packages: dict[int, Package] = {}
         self.course_prices: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self.sale: dict[int, int] = {}
         self.tiers: dict[int, tuple[tuple[int, int], ...]] = {}
@@ -137,10 +177,11 @@ class PricingCatalog:
         self._bulk_for: dict[int, tuple[BulkDiscountRule, ...]] = {}
         self._prices: dict[tuple[int, int, int | None], ProductPrices] = {}
         self.priced: dict[tuple, PricedOrder] = {}
+        self._deliveries: dict[tuple, DeliveryTerms] = {}
 
     @classmethod
     def load(cls, *, on: date) -> PricingCatalog:
-        """The whole catalogue as of business date `on`: seven queries whatever its size."""
+        """The whole catalogue as of business date `on`: eight queries whatever its size."""
         catalog = cls(on=on, policy=BillingPolicy.current(), group_ids=None)
         catalog._load_products(None)
         catalog._load_course_prices(CoursePrice.objects.all())
@@ -162,12 +203,13 @@ class PricingCatalog:
 
     def _load_products(self, product_filter: Q | None) -> None:
         products = Product.objects.all() if product_filter is None else Product.objects.filter(product_filter)
-        loaded = {
-            pk: (sku, name, tax_rate, price)
-            for pk, sku, name, tax_rate, price in products.distinct().values_list(
-                "pk", "sku", "name", "tax_rate", "price"
-            )
-        }
+        loaded = {}
+        for pk, sku, name, tax_rate, price, *package in products.distinct().values_list(
+            "pk", "sku", "name", "tax_rate", "price",
+            "package_length_mm", "package_width_mm", "package_thickness_mm", "package_weight_g",
+        ):  # fmt: skip
+            loaded[pk] = (sku, name, tax_rate, price)
+            self.packages[pk] = Package(*package)
         if not loaded:
             return
         self.products.update(loaded)
@@ -242,6 +284,36 @@ class PricingCatalog:
         self._prices[key] = prices
         return prices
 
+    def delivery(
+        self,
+        *,
+        items: list[tuple[int, int]],
+        payment_kind: str,
+        prefecture: str,
+        remote_island: bool,
+        time_slot: bool,
+    ) -> DeliveryTerms:
+        """The delivery method the order gets (pricing.delivery, catalog.packaging): what every
+        price of an order is charged with, and what the my page and checkout explain."""
+        if not self.methods:
+            return NO_METHOD
+        cod = payment_kind == COD
+        key = (tuple(items), cod, prefecture, remote_island, time_slot)
+        decided = self._deliveries.get(key)
+        if decided is not None:
+            return decided
+        for pid, _qty in items:
+            if pid not in self.packages:
+                self._load_products(Q(pk=pid))
+        decided = delivery_terms(
+            self.methods, [(self.packages[pid], qty) for pid, qty in items], shipping=self.shipping,
+            prefecture=prefecture, remote_island=remote_island, time_slot=time_slot, cod=cod,
+        )  # fmt: skip
+        if len(self._deliveries) >= self.MEMO_LIMIT:
+            self._deliveries.clear()
+        self._deliveries[key] = decided
+        return decided
+
     def price(
         self,
         *,
@@ -254,18 +326,24 @@ class PricingCatalog:
         remote_island: bool,
         coupon: CouponTerms | None,
         points_requested: int,
+        time_slot: bool,
+        gift_wrapping: bool,
     ) -> PricedOrder:
         """price_order on this catalogue, remembered: price_order is pure and, given the catalogue,
         these arguments are all it depends on, so subscriptions of the same course, items, sequence,
-        group, prefecture and payment kind share one PricedOrder (frozen; treat its tax_summary as
-        read-only too)."""
+        group, prefecture, payment kind, time slot (asked or not) and wrapping share one PricedOrder
+        (frozen; treat its tax_summary as read-only too)."""
         key = (
             tuple(items), course_id, group_id, sequence, payment_kind, prefecture, remote_island, coupon,
-            points_requested,
+            points_requested, time_slot, gift_wrapping,
         )  # fmt: skip
         priced = self.priced.get(key)
         if priced is not None:
             return priced
+        delivery = self.delivery(
+            items=items, payment_kind=payment_kind, prefecture=prefecture, remote_island=remote_island,
+            time_slot=time_slot,
+        )  # fmt: skip
         priced = price_order(
             items=[
                 (self.product_prices(product_id=pid, course_id=course_id, group_id=group_id), qty)
@@ -280,6 +358,8 @@ class PricingCatalog:
             coupon=coupon,
             points_requested=points_requested,
             rounding=self.rounding,
+            delivery=delivery,
+            wrapping_fee=self.policy.gift_wrapping_fee if gift_wrapping else 0,
         )
         if len(self.priced) >= self.MEMO_LIMIT:
             self.priced.clear()
@@ -438,9 +518,12 @@ class PricingBook:
         payment_kind: str,
         address_prefecture: str,
         remote_island: bool,
+        gift_wrapping: bool,
     ) -> PricedOrder:
         """Price one order of the batch. Coupon uses and points it takes are held back from later
-        orders of the same book, so a batch never promises more than the caps or balances allow."""
+        orders of the same book, so a batch never promises more than the caps or balances allow.
+        The time slot (which rules メール便 out) is the subscription's; `gift_wrapping`: the order
+        is sent gift-wrapped (orders.SubscriptionGift), which adds the shop's wrapping fee."""
         priced = self.catalog.price(
             items=items,
             course_id=subscription.course_id,
@@ -451,6 +534,8 @@ class PricingBook:
             remote_island=remote_island,
             coupon=self._coupon_for(subscription),
             points_requested=self._points_requested(subscription),
+            time_slot=bool(subscription.delivery_time_slot),
+            gift_wrapping=gift_wrapping,
         )
         if priced.coupon_id is not None:
             state = self._coupons[priced.coupon_id]
@@ -463,8 +548,9 @@ class PricingBook:
         return priced
 
 
-def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # noqa: ANN001
-    """What the subscription's next order will cost as of `on` (my page and admin preview)."""
+def subscription_next_order_price(*, subscription, on: date, gift_wrapping: bool) -> PricedOrder:  # noqa: ANN001
+    """What the subscription's next order will cost as of `on` (my page and admin preview).
+    `gift_wrapping`: the subscription's gift setting (orders.SubscriptionGift) wraps its orders."""
     book = PricingBook.load(subscriptions=[subscription], on=on)
     address = subscription.shipping_address
     method = subscription.payment_method
@@ -475,4 +561,5 @@ def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # 
         payment_kind=method.kind if method else "",
         address_prefecture=address.prefecture if address else "",
         remote_island=bool(address and address.is_remote_island),
+        gift_wrapping=gift_wrapping,
     )

@@ -43,13 +43,17 @@ CONFLICT = OpenApiResponse(
 def _priced(priced: Any) -> dict[str, Any]:
     return {
         "lines": [asdict(line) for line in priced.lines],
-        **{k: getattr(priced, k) for k in ("items_subtotal", "discount_total", "shipping_fee", "cod_fee")},
+        **{
+            k: getattr(priced, k)
+            for k in ("items_subtotal", "discount_total", "shipping_fee", "wrapping_fee", "cod_fee")
+        },
+        "delivery_method": priced.delivery.code,
         "points_used": priced.points_used,
         "total": priced.total,
     }
 
 
-def _shop_terms(policy: ShopPolicy) -> dict[str, Any]:
+def _shop_terms(policy: ShopPolicy, catalog: PricingCatalog) -> dict[str, Any]:
     """What every course shares (dates, time slots, payment kinds, shipping): read once per request."""
     today = today_in_shop()
     earliest, latest = first_delivery_range(
@@ -64,7 +68,7 @@ def _shop_terms(policy: ShopPolicy) -> dict[str, Any]:
             {"value": k.value, "label": str(k.label), "timing": terms.payment_timing(k.value, policy)}
             for k in PAYMENT_KINDS
         ],
-        "shipping": terms.shipping_lines(),
+        "shipping": terms.shipping_lines(catalog),
     }
 
 
@@ -108,7 +112,7 @@ class CourseListAPI(APIView):
     def get(self, request: Request) -> Response:
         catalog = PricingCatalog.load(on=today_in_shop())
         policy = ShopPolicy.current()
-        shared = _shop_terms(policy)
+        shared = _shop_terms(policy, catalog)
         return Response([_course_payload(c, catalog, policy, shared) for c in terms.course_list()])
 
 
@@ -125,7 +129,7 @@ class CourseDetailAPI(APIView):
             raise Http404("no such course")
         catalog = PricingCatalog.load(on=today_in_shop())
         policy = ShopPolicy.current()
-        return Response(_course_payload(course, catalog, policy, _shop_terms(policy)))
+        return Response(_course_payload(course, catalog, policy, _shop_terms(policy, catalog)))
 
 
 def _input(request: Request) -> CheckoutInput:

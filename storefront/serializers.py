@@ -24,6 +24,10 @@ class PricedSerializer(serializers.Serializer):
     items_subtotal = serializers.IntegerField()
     discount_total = serializers.IntegerField()
     shipping_fee = serializers.IntegerField()
+    wrapping_fee = serializers.IntegerField(
+        help_text="ギフト包装料, yen, tax included (10 %); 0 without wrapping"
+    )
+    delivery_method = serializers.CharField(help_text="the delivery method's code; empty: the shop's table")
     cod_fee = serializers.IntegerField()
     points_used = serializers.IntegerField()
     total = serializers.IntegerField(help_text="yen, tax included")

@@ -31,6 +31,7 @@ from billing.services.payments import payment_charge_order
 from catalog.models import Course, CourseCycle
 from core.errors import Conflict, DomainError, NotFound
 from core.money import format_yen
+from customers.islands import is_remote_island
 from customers.models import Address, Customer
 from customers.postal import postal_lookup
 from customers.services import address_create, customer_create, customer_set_language
@@ -40,6 +41,7 @@ from orders.models import Order
 from orders.rules.bulk import order_rules_apply
 from orders.services import order_create_for_subscription
 from pricing.bulk import benefits_bulk_record
+from pricing.delivery_display import DeliveryShown, delivery_shown
 from pricing.models import Coupon, CouponAppliesTo
 from pricing.pricing import PricedOrder
 from pricing.selectors import PricingBook, coupon_terms, points_balance
@@ -134,6 +136,7 @@ class Quote:
     course_version: str
     terms_version: str = ""
     sections: list[dict] = field(default_factory=list)
+    delivery: DeliveryShown | None = None  # the method every delivery gets, and why not a cheaper one
 
     @property
     def date_choices(self) -> list[date]:
@@ -178,7 +181,9 @@ def _where(data: CheckoutInput, customer: Customer | None) -> tuple[str, str, bo
             % {"code": data.postal_code},
             "postal_code",
         )
-    return area.prefecture, data.city.strip() or area.city + area.town, False
+    # 離島 as address_create will mark the new address: the quote charges the surcharge the orders will.
+    remote = is_remote_island(prefecture=area.prefecture, city=area.city, town=area.town)
+    return area.prefecture, data.city.strip() or area.city + area.town, remote
 
 
 def _owned_address(address_id: int, customer: Customer | None) -> Address:
@@ -254,18 +259,19 @@ def checkout_quote(
         coupon=coupon,
         points_reservation=PointsReservation.AMOUNT if points else PointsReservation.NONE,
         points_reservation_amount=points,
+        delivery_time_slot=data.time_slot,
     )
     book = PricingBook.load(subscriptions=[draft], on=today)
     first = book.price_subscription_order(
         subscription=draft, items=items, price_sequence=1, payment_kind=data.payment_kind,
-        address_prefecture=prefecture, remote_island=remote,
+        address_prefecture=prefecture, remote_island=remote, gift_wrapping=False,
     )  # fmt: skip
     # Later deliveries: no points (they are for this order), the coupon only if it outlives the first.
     later_coupon = coupon_terms(coupon) if coupon and coupon.applies_to != CouponAppliesTo.NEXT else None
     later = book.catalog.price(
         items=items, course_id=course.pk, group_id=customer.group_id if customer else None,
         sequence=2, payment_kind=data.payment_kind, prefecture=prefecture, remote_island=remote,
-        coupon=later_coupon, points_requested=0,
+        coupon=later_coupon, points_requested=0, time_slot=bool(data.time_slot), gift_wrapping=False,
     )  # fmt: skip
     refusal = first.coupon_refusal
     if refusal and (refusal != "coupon_not_applicable" or later.coupon_id is None):
@@ -296,6 +302,9 @@ def checkout_quote(
         min_total=terms.minimum_total(course.min_deliveries, first.total, later.total),
         course_version=terms.course_version(course, book.catalog),
     )
+    quote.delivery = delivery_shown(
+        catalog=book.catalog, priced=first, prefecture=prefecture, remote_island=remote
+    )
     quote.terms_version = _terms_version(quote)
     quote.sections = confirmation_sections(quote, policy)
     return quote
@@ -314,19 +323,6 @@ def _terms_version(quote: Quote) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _amount_rows(priced: PricedOrder) -> list[list[str]]:
-    rows = [[f"{line.product_name} × {line.quantity}", format_yen(line.line_total)] for line in priced.lines]
-    if priced.discount_total:
-        rows.append([_("割引"), "−" + format_yen(priced.discount_total)])
-    rows.append([_("送料"), format_yen(priced.shipping_fee)])
-    if priced.cod_fee:
-        rows.append([_("代引手数料"), format_yen(priced.cod_fee)])
-    if priced.points_used:
-        rows.append([_("ポイント利用"), "−" + format_yen(priced.points_used)])
-    rows.append([_("お支払い合計（税込）"), format_yen(priced.total)])
-    return rows
-
-
 def confirmation_sections(quote: Quote, policy: ShopPolicy | None = None) -> list[dict]:
     """The final-confirmation screen (特定商取引法 第12条の6) as headings and rows, in the active
     language: the screen, the API and the stored record all use these same words."""
@@ -338,11 +334,15 @@ def confirmation_sections(quote: Quote, policy: ShopPolicy | None = None) -> lis
     ]
     sections = [
         {"id": "quantity", "heading": _("分量（毎回のお届け内容）"), "rows": quantity_rows},
-        {"id": "first", "heading": _("初回のお支払い金額"), "rows": _amount_rows(quote.first)},
+        {
+            "id": "first",
+            "heading": _("初回のお支払い金額"),
+            "rows": terms.amount_rows(quote.first, quote.delivery),
+        },
         {
             "id": "later",
             "heading": _("2回目以降のお支払い金額（1回あたり）"),
-            "rows": _amount_rows(quote.later),
+            "rows": terms.amount_rows(quote.later, quote.delivery),
         },
     ]
     if quote.min_total is not None:
@@ -376,6 +376,7 @@ def confirmation_sections(quote: Quote, policy: ShopPolicy | None = None) -> lis
                 [_("初回お届け日"), terms.format_date(quote.first_delivery_date)],
                 [_("2回目お届け予定日"), terms.format_date(quote.second_delivery_date)],
                 [_("お届け時間帯"), slot],
+                *terms.delivery_rows(quote.delivery),
             ],
         },
         {

@@ -17,6 +17,7 @@ from billing.models import CaptureMethod, PaymentKind, PaymentPolicy
 from catalog.models import Course, CourseCycle, CourseItem, describe_cycle
 from core.formats import format_short_date
 from core.money import format_yen
+from pricing.delivery_display import DeliveryShown
 from pricing.models import BillingPolicy, CodFee
 from pricing.pricing import PricedOrder
 from pricing.selectors import PricingCatalog
@@ -62,7 +63,8 @@ def course_prices(
     def price(sequence: int) -> PricedOrder:
         return catalog.price(
             items=items, course_id=course.pk, group_id=None, sequence=sequence, payment_kind=payment_kind,
-            prefecture="", remote_island=False, coupon=None, points_requested=0,
+            prefecture="", remote_island=False, coupon=None, points_requested=0, time_slot=False,
+            gift_wrapping=False,
         )  # fmt: skip
 
     first, later = price(1), price(2)
@@ -81,7 +83,10 @@ def course_version(course: Course, catalog: PricingCatalog) -> str:
     cycles, minimum, and the shop's shipping and COD fees. Changes whenever any of them does."""
     data = {
         "course": [course.pk, course.code, course.name, course.description, course.min_deliveries],
-        "items": [[i.product_id, i.quantity, catalog.products.get(i.product_id)] for i in course.items.all()],
+        "items": [
+            [i.product_id, i.quantity, catalog.products.get(i.product_id), catalog.packages.get(i.product_id)]
+            for i in course.items.all()
+        ],
         "prices": sorted(
             [list(key), list(rows)] for key, rows in catalog.course_prices.items() if key[0] == course.pk
         ),
@@ -91,15 +96,22 @@ def course_version(course: Course, catalog: PricingCatalog) -> str:
         "shipping": [
             catalog.shipping.base_fee, catalog.shipping.free_from, sorted(catalog.shipping.prefecture_fees.items()),
             catalog.shipping.remote_island_surcharge, list(catalog.shipping.cod_fees),
+            [[m.id, m.name, m.terms, m.flat_fee] for m in catalog.methods], catalog.policy.gift_wrapping_fee,
         ],
     }  # fmt: skip
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def shipping_lines() -> list[str]:
-    """The shop's shipping and fee terms in words."""
-    policy = BillingPolicy.current()
+def shipping_lines(catalog: PricingCatalog | None = None) -> list[str]:
+    """The shop's shipping and fee terms in words (from `catalog` when the caller has it loaded)."""
+    policy = catalog.policy if catalog is not None else BillingPolicy.current()
     lines = [_("送料: %(fee)s（税込）") % {"fee": format_yen(policy.shipping_base_fee)}]
+    for method in catalog.methods if catalog is not None else ():
+        if method.flat_fee is not None:
+            lines.append(
+                _("%(method)s: 全国一律 %(fee)s（条件に収まるご注文）")
+                % {"method": method.name, "fee": format_yen(method.flat_fee)}
+            )
     if policy.shipping_free_from is not None:
         lines.append(
             _("%(amount)s以上のお届けは送料無料") % {"amount": format_yen(policy.shipping_free_from)}
@@ -109,12 +121,52 @@ def shipping_lines() -> list[str]:
             _("離島へのお届けは%(fee)sを加算（送料無料の回も）")
             % {"fee": format_yen(policy.remote_island_surcharge)}
         )
-    fees = list(CodFee.objects.order_by("up_to_amount").values_list("up_to_amount", "fee"))
+    if catalog is not None:
+        fees = list(catalog.shipping.cod_fees)
+    else:
+        fees = list(CodFee.objects.order_by("up_to_amount").values_list("up_to_amount", "fee"))
     for up_to, fee in fees:
         lines.append(
             _("代引手数料: %(up_to)sまで %(fee)s") % {"up_to": format_yen(up_to), "fee": format_yen(fee)}
         )
+    if policy.gift_wrapping_fee:
+        lines.append(_("ギフト包装料: %(fee)s（税込）") % {"fee": format_yen(policy.gift_wrapping_fee)})
     return lines
+
+
+def amount_rows(priced: PricedOrder, delivery: DeliveryShown | None) -> list[list[str]]:
+    """One delivery's amounts on the confirmation screen: each line, each fee, the total."""
+    rows = [[f"{line.product_name} × {line.quantity}", format_yen(line.line_total)] for line in priced.lines]
+    if priced.discount_total:
+        rows.append([_("割引"), "−" + format_yen(priced.discount_total)])
+    if delivery is not None and delivery.name:
+        rows.append([_("送料（%(method)s）") % {"method": delivery.name}, format_yen(priced.shipping_fee)])
+    else:
+        rows.append([_("送料"), format_yen(priced.shipping_fee)])
+    if priced.wrapping_fee:
+        rows.append([_("ギフト包装料"), format_yen(priced.wrapping_fee)])
+    if priced.cod_fee:
+        rows.append([_("代引手数料"), format_yen(priced.cod_fee)])
+    if priced.points_used:
+        rows.append([_("ポイント利用"), "−" + format_yen(priced.points_used)])
+    rows.append([_("お支払い合計（税込）"), format_yen(priced.total)])
+    return rows
+
+
+def delivery_rows(delivery: DeliveryShown | None) -> list[list[str]]:
+    """The delivery method the orders get and why a cheaper one is not given (issue 12)."""
+    if delivery is None:
+        return []
+    rows = [[_("配送方法"), delivery.name or _("通常の配送（ショップの送料表）")]]
+    for method in delivery.not_given:
+        rows.append(
+            [
+                _("%(method)s（送料 %(fee)s）にならない理由")
+                % {"method": method.name, "fee": format_yen(method.fee)},
+                "／".join(method.reasons),
+            ]
+        )
+    return rows
 
 
 def cancellation_lines(course: Course, policy: ShopPolicy | None = None) -> list[str]:

@@ -74,14 +74,15 @@ def course_detail(request: HttpRequest, code: str) -> HttpResponse:
     remember_source(request)
     course = _course_or_404(code)
     policy = ShopPolicy.current()
+    catalog = PricingCatalog.load(on=today_in_shop())
     return render(
         request,
         "storefront/course_detail.html",
         {
             "course": course,
-            "prices": terms.course_prices(course=course),
+            "prices": terms.course_prices(course=course, catalog=catalog),
             "cycles": [terms.cycle_label(c) for c in course.cycles.all()],
-            "shipping": terms.shipping_lines(),
+            "shipping": terms.shipping_lines(catalog),
             "cancellation": terms.cancellation_lines(course, policy),
             "payment_kinds": [(k.label, terms.payment_timing(k.value, policy)) for k in PaymentKind],
         },

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from billing.models import PaymentMethod
 from customers.models import Address, Customer
+from orders.models import SubscriptionGift
 from subscriptions.models import Subscription, SubscriptionItem, SubscriptionStatus
 
 # A schedule "shape": everything the schedule maths reads. Subscriptions with equal shapes get
@@ -40,6 +41,7 @@ class Profile:
     orders_created: int
     held: bool  # a needs-attention reason, blacklisted customer or bad address: created on hold
     time_slot: str
+    gift_wrapping: bool  # orders.SubscriptionGift.wrapping: the shop's wrapping fee is added
 
     @property
     def price_key(self) -> tuple:
@@ -51,6 +53,8 @@ class Profile:
             self.payment_kind,
             self.prefecture,
             self.remote_island,
+            bool(self.time_slot),  # a slot rules メール便 out (pricing.delivery)
+            self.gift_wrapping,
         )
 
 
@@ -69,6 +73,7 @@ class Detailed:
 def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
     sub, item = Subscription._meta.db_table, SubscriptionItem._meta.db_table
     cust, addr, method = Customer._meta.db_table, Address._meta.db_table, PaymentMethod._meta.db_table
+    gift = SubscriptionGift._meta.db_table
     pg = connection.vendor == "postgresql"
     in_part = "" if part is None else f" WHERE subscription_id %% {int(part[1])} = {int(part[0])}"
     skipped = "s.skipped_sequences::text" if pg else "s.skipped_sequences"
@@ -91,7 +96,7 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
         "COALESCE(a.is_remote_island, FALSE)", "s.cycle_count", "s.orders_created",
         f"({attention} <> '[]' OR c.is_blacklisted OR s.shipping_address_id IS NULL "
         "OR COALESCE(a.is_invalid, FALSE))",
-        "s.delivery_time_slot",
+        "s.delivery_time_slot", "COALESCE(g.wrapping, FALSE)",
     ]  # fmt: skip
     width = len(columns)
     if per_row:
@@ -103,6 +108,7 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
         f"SELECT {', '.join(columns)} FROM {sub} s JOIN {items} i ON i.subscription_id = s.id "
         f"JOIN {cust} c ON c.id = s.customer_id LEFT JOIN {addr} a ON a.id = s.shipping_address_id "
         f"LEFT JOIN {method} pm ON pm.id = s.payment_method_id "
+        f"LEFT JOIN {gift} g ON g.subscription_id = s.id "
         "WHERE ((s.status = %s AND s.next_creation_date <= %s) OR (s.status = %s AND s.paused_until <= %s)) "
         "AND " + ("" if per_row else "NOT ") + "(s.coupon_id IS NOT NULL OR "
         "(s.points_reservation <> 'none' AND c.is_member))"
@@ -156,6 +162,7 @@ def _split(values: tuple) -> tuple[Shape, Profile]:
         orders_created=values[20],
         held=bool(values[21]),
         time_slot=values[22] or "",
+        gift_wrapping=bool(values[23]),
     )
     return _dates(shape), profile
 
@@ -196,6 +203,6 @@ def detailed(end: date) -> list[tuple[Shape, Profile, Detailed]]:
         rows = cursor.fetchall()
     out = []
     for values in rows:
-        shape, profile = _split(values[:23])
-        out.append((shape, profile, Detailed(*values[23:29])))
+        shape, profile = _split(values[:24])
+        out.append((shape, profile, Detailed(*values[24:30])))
     return out

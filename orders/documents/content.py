@@ -88,6 +88,8 @@ def invoice(order, lines, *, issuer: Issuer, issued_on: date) -> Document:  # no
         totals.append((_("割引"), format_yen(-order.discount_total)))
     if order.shipping_fee:
         totals.append((_("送料"), format_yen(order.shipping_fee)))
+    if getattr(order, "wrapping_fee", 0):
+        totals.append((_("ギフト包装料"), format_yen(order.wrapping_fee)))
     if order.cod_fee:
         totals.append((_("代引手数料"), format_yen(order.cod_fee)))
     if order.points_used:

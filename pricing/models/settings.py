@@ -42,6 +42,12 @@ class BillingPolicy(SingletonModel):
     # Goods after discounts at or above this amount ship free; empty: never free.
     shipping_free_from = models.PositiveIntegerField(_("送料無料になる金額（税込）"), null=True, blank=True)
     remote_island_surcharge = models.PositiveIntegerField(_("離島追加送料（税込）"), default=0)
+    # Charged as its own line on an order sent gift-wrapped (ギフト包装), at the standard 10 % rate.
+    gift_wrapping_fee = models.PositiveIntegerField(
+        _("ギフト包装料（税込・税率10%）"),
+        default=0,
+        help_text=_("ギフト包装を選んだご注文に1件ごとに加算します。0なら無料です。"),
+    )
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:

@@ -89,7 +89,10 @@ def coupon_check_for_subscription(*, coupon: Coupon, subscription: Subscription)
     if not coupon_covers(applies_to=coupon.applies_to, sequences=sequences, delivery_number=next_sequence):
         raise _refuse("coupon_not_applicable", coupon, next_sequence=next_sequence)
     if coupon.min_subtotal:
-        preview = subscription_next_order_price(subscription=subscription, on=shop_date(now))
+        # Only the item subtotal is read: wrapping (a fee, not goods) cannot change it.
+        preview = subscription_next_order_price(
+            subscription=subscription, on=shop_date(now), gift_wrapping=False
+        )
         if preview.items_subtotal < coupon.min_subtotal:
             raise _refuse("coupon_min_subtotal", coupon)
 

@@ -155,6 +155,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         payment_kind=row.payment_kind or "",
         address_prefecture=row.ship_prefecture or "",
         remote_island=bool(row.ship_remote_island),
+        gift_wrapping=bool(row.gift_wrapping),
     )
     nxt = memo.next_delivery(
         row,

@@ -109,6 +109,7 @@ def _order_values(
         priced.items_subtotal, priced.discount_total, priced.shipping_fee, priced.cod_fee, priced.points_used,
         priced.total, encode_summary(priced.tax_summary), "", now, now,
         bool(row.gift_wrapping), row.gift_message or "",
+        priced.wrapping_fee, priced.delivery.method_id,
     )  # fmt: skip
 
 

@@ -22,13 +22,14 @@ from django.db.models import Sum
 from catalog.models import Product, ProductSalePrice
 from core.errors import DomainError
 from insights.forecast import forecast_build
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, SubscriptionGift
 from pricing.models import Coupon, PointAccount
 from scheduler.demo_data import demo_subscriptions_create
 from scheduler.demo_seed import seed_all
 from subscriptions.actors import Actor
 from subscriptions.models import ShopPolicy, SpecialDay, Subscription, SubscriptionStatus
 from subscriptions.services import subscription_recompute_next, subscription_skip_next
+from tests.fees import measure, shop_with_methods
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -54,6 +55,12 @@ def _seed() -> None:
     active = list(Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).order_by("id"))
     _coupons(active)
     _points(active[60:80])
+    # 宅配便 and メール便 (thin pouches fit it unless stacked or with a time slot), and gift wrapping
+    shop_with_methods()
+    measure(Product.objects.exclude(sku="AOJIRU-30"))
+    SubscriptionGift.objects.bulk_create(
+        SubscriptionGift(subscription=sub, wrapping=True) for sub in active[116:160]
+    )
     for sub in active[80:110]:
         with contextlib.suppress(DomainError):  # past its deadline: left as it is
             subscription_skip_next(subscription_id=sub.pk, actor=Actor.system())
@@ -101,7 +108,12 @@ def _points(subs: list[Subscription]) -> None:
 
 def _created(night: dt.date) -> dict:
     orders = Order.objects.filter(creation_date=night, subscription__isnull=False)
-    sums = orders.aggregate(revenue=Sum("total"), points=Sum("points_used"), discount=Sum("discount_total"))
+    sums = orders.aggregate(
+        revenue=Sum("total"),
+        points=Sum("points_used"),
+        discount=Sum("discount_total"),
+        shipping=Sum("shipping_fee"),
+    )
     units = Counter()
     for sku, qty in OrderLine.objects.filter(order__in=orders).values_list("sku", "quantity"):
         units[sku] += qty
@@ -111,6 +123,7 @@ def _created(night: dt.date) -> dict:
         "revenue": sums["revenue"] or 0,
         "points": sums["points"] or 0,
         "discount": sums["discount"] or 0,
+        "shipping": sums["shipping"] or 0,
         "units": dict(units),
     }
 
@@ -123,6 +136,7 @@ def _forecast_for(forecast, night: dt.date) -> dict:  # noqa: ANN001
         "revenue": t.revenue,
         "points": t.points_used,
         "discount": t.discount,
+        "shipping": t.shipping_fee,
         "units": {sku: n for sku, n in forecast.units_by_sku(t.units).items() if n},
     }
 
@@ -156,6 +170,11 @@ def test_the_forecast_matches_the_dry_run_and_three_real_nights(time_machine) ->
     assert Order.objects.filter(creation_date__in=NIGHTS).count() == sum(
         forecast.nights[n].orders for n in NIGHTS
     )
+    # and the nights held both methods and wrapped orders, so their fees were compared too
+    made = Order.objects.filter(creation_date__in=NIGHTS)
+    assert made.filter(delivery_method__code="mail_bin").exists()
+    assert made.filter(delivery_method__code="parcel").exists()
+    assert made.filter(wrapping_fee__gt=0).exists()
 
 
 def test_tomorrows_forecast_equals_tomorrows_dry_run_after_tonights_run(time_machine) -> None:  # noqa: ANN001

@@ -66,6 +66,8 @@ def subscription_state(subscription: Subscription, catalog, calendar, lead_days:
             remote_island=bool(address and address.is_remote_island),
             coupon=None,
             points_requested=0,
+            time_slot=bool(subscription.delivery_time_slot),
+            gift_wrapping=False,
         )
         deliveries.append((day, calendar.creation_date(day, lead_days), priced.total, priced.items_subtotal))
         sequence += 1

@@ -33,6 +33,7 @@ def _price(book, sub, *, sequence=1, items=None, payment_kind="card", prefecture
         payment_kind=payment_kind,
         address_prefecture=prefecture,
         remote_island=remote,
+        gift_wrapping=False,
     )
 
 
@@ -182,7 +183,7 @@ def test_record_benefits_writes_redemptions_and_point_uses(django_assert_max_num
 
 def test_next_order_price_preview():
     sub = SubscriptionFactory()
-    assert subscription_next_order_price(subscription=sub, on=ON).total == 980
+    assert subscription_next_order_price(subscription=sub, on=ON, gift_wrapping=False).total == 980
 
 
 def test_a_run_wide_catalogue_prices_like_a_batch_loaded_one_in_fewer_queries(django_assert_num_queries):

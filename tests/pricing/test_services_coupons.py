@@ -100,7 +100,7 @@ def test_cancelling_the_order_gives_the_use_back():
     book = PricingBook.load(subscriptions=[sub], on=ON)
     priced = book.price_subscription_order(
         subscription=sub, items=[(sub.items.get().product_id, 1)], price_sequence=1,
-        payment_kind="card", address_prefecture="東京都", remote_island=False,
+        payment_kind="card", address_prefecture="東京都", remote_island=False, gift_wrapping=False,
     )  # fmt: skip
     order = make_order(sub, priced=priced)
     benefits_bulk_record(orders=[(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, 0)], on=book.on)
@@ -122,7 +122,7 @@ def _generate(sub, results):
             book = PricingBook.load(subscriptions=[sub], on=ON)
             priced = book.price_subscription_order(
                 subscription=sub, items=[(sub.items.get().product_id, 1)], price_sequence=1,
-                payment_kind="card", address_prefecture="東京都", remote_island=False,
+                payment_kind="card", address_prefecture="東京都", remote_island=False, gift_wrapping=False,
             )  # fmt: skip
             order = make_order(sub, priced=priced)
             rows = [(order.pk, sub.customer_id, sub.pk, 1, priced.coupon_id, priced.points_used)]

@@ -38,7 +38,7 @@ def price_and_record(sub, *, on=TODAY):
     book = PricingBook.load(subscriptions=[sub], on=on)
     priced = book.price_subscription_order(
         subscription=sub, items=list(sub.items.values_list("product_id", "quantity")), price_sequence=2,
-        payment_kind="card", address_prefecture="東京都", remote_island=False,
+        payment_kind="card", address_prefecture="東京都", remote_island=False, gift_wrapping=False,
     )  # fmt: skip
     order = make_order(sub, sequence=2, priced=priced)
     benefits_bulk_record(

@@ -104,12 +104,14 @@ def test_the_demo_customer_has_points_and_a_coupon_that_lower_the_next_orders_pr
         run()  # still one grant of points
         demo = Customer.objects.get(user__username="demo@example.com")
         aojiru = demo.subscriptions.get(source="demo:aojiru")
-        before = subscription_next_order_price(subscription=aojiru, on=dt.date(2027, 1, 5))
+        before = subscription_next_order_price(
+            subscription=aojiru, on=dt.date(2027, 1, 5), gift_wrapping=False
+        )
         actor = Actor.system()  # the first delivery is past its change deadline for the customer
         coupon_apply_to_subscription(subscription_id=aojiru.pk, code="demo500", actor=actor)
         subscription_set_points_reservation(subscription_id=aojiru.pk, mode="amount", amount=300, actor=actor)
         after = subscription_next_order_price(
-            subscription=Subscription.objects.get(pk=aojiru.pk), on=dt.date(2027, 1, 5)
+            subscription=Subscription.objects.get(pk=aojiru.pk), on=dt.date(2027, 1, 5), gift_wrapping=False
         )
     assert points_balance(demo) == 1000
     assert (before.total, before.coupon_discount, before.points_used) == (980, 0, 0)  # first delivery ¥980

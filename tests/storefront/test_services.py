@@ -102,7 +102,10 @@ def test_placing_an_offline_checkout_creates_everything_once(
     assert order.payment_status == PaymentStatus.AWAITING_OFFLINE
     assert order.ship_prefecture == "東京都" and order.ship_postal_code == "100-0001"
     # the second order will cost what the confirmation screen said (the same PricingBook)
-    assert subscription_next_order_price(subscription=sub, on=date(2027, 1, 13)).total == quote.later.total
+    assert (
+        subscription_next_order_price(subscription=sub, on=date(2027, 1, 13), gift_wrapping=False).total
+        == quote.later.total
+    )
     record = FinalConfirmation.objects.get(subscription=sub)
     assert record.shown["terms_version"] == quote.terms_version
     assert record.course_version == quote.course_version
