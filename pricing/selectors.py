@@ -31,6 +31,7 @@ from catalog.models import (
 from customers.models import Customer
 from subscriptions.models import SubscriptionItem
 from subscriptions.schedule import delivery_number
+from subscriptions.selectors import pending_addons
 
 from .models import (
     BillingPolicy,
@@ -217,7 +218,10 @@ class PricingCatalog:
             rules = self._bulk_for[course_id] = (*self.bulk.get(None, ()), *self.bulk.get(course_id, ()))
         return rules
 
-    def product_prices(self, *, product_id: int, course_id: int, group_id: int | None) -> ProductPrices:
+    def product_prices(
+        self, *, product_id: int, course_id: int | None, group_id: int | None
+    ) -> ProductPrices:
+        """One product's prices in the course (course_id None: bought on its own, at the one-off price)."""
         key = (product_id, course_id, group_id)
         cached = self._prices.get(key)
         if cached is not None:
@@ -254,14 +258,19 @@ class PricingCatalog:
         remote_island: bool,
         coupon: CouponTerms | None,
         points_requested: int,
+        addons: list[tuple[int, int]] | tuple[tuple[int, int], ...] = (),
     ) -> PricedOrder:
         """price_order on this catalogue, remembered: price_order is pure and, given the catalogue,
         these arguments are all it depends on, so subscriptions of the same course, items, sequence,
         group, prefecture and payment kind share one PricedOrder (frozen; treat its tax_summary as
-        read-only too)."""
+        read-only too).
+
+        `addons` (ついで買い, one-off items on this order only) are priced after the items at the
+        product's one-off price: its list price lowered by the same sale, tier and group prices, never
+        the course's price per delivery. Their lines come last, in the order given."""
         key = (
             tuple(items), course_id, group_id, sequence, payment_kind, prefecture, remote_island, coupon,
-            points_requested,
+            points_requested, tuple(addons),
         )  # fmt: skip
         priced = self.priced.get(key)
         if priced is not None:
@@ -270,6 +279,10 @@ class PricingCatalog:
             items=[
                 (self.product_prices(product_id=pid, course_id=course_id, group_id=group_id), qty)
                 for pid, qty in items
+            ]
+            + [
+                (self.product_prices(product_id=pid, course_id=None, group_id=group_id), qty)
+                for pid, qty in addons
             ],
             sequence=sequence,
             shipping=self.shipping,
@@ -438,11 +451,14 @@ class PricingBook:
         payment_kind: str,
         address_prefecture: str,
         remote_island: bool,
+        addons: list[tuple[int, int]] | tuple[tuple[int, int], ...] = (),
     ) -> PricedOrder:
-        """Price one order of the batch. Coupon uses and points it takes are held back from later
-        orders of the same book, so a batch never promises more than the caps or balances allow."""
+        """Price one order of the batch (`addons`: its ついで買い, see PricingCatalog.price). Coupon
+        uses and points it takes are held back from later orders of the same book, so a batch never
+        promises more than the caps or balances allow."""
         priced = self.catalog.price(
             items=items,
+            addons=addons,
             course_id=subscription.course_id,
             group_id=self._customers.get(subscription.customer_id, (None, False))[0],
             sequence=price_sequence,
@@ -463,6 +479,12 @@ class PricingBook:
         return priced
 
 
+def pending_addon_items(subscription) -> list[tuple[int, int]]:  # noqa: ANN001
+    """The subscription's pending ついで買い as (product id, quantity), in the order added (the
+    nightly run prices them in that order too): prefetched by the caller, or one query."""
+    return [(a.product_id, a.quantity) for a in pending_addons(subscription)]
+
+
 def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # noqa: ANN001
     """What the subscription's next order will cost as of `on` (my page and admin preview)."""
     book = PricingBook.load(subscriptions=[subscription], on=on)
@@ -471,6 +493,7 @@ def subscription_next_order_price(*, subscription, on: date) -> PricedOrder:  # 
     return book.price_subscription_order(
         subscription=subscription,
         items=list(subscription.items.values_list("product_id", "quantity")),
+        addons=pending_addon_items(subscription),
         price_sequence=delivery_number(subscription.cycle_count),
         payment_kind=method.kind if method else "",
         address_prefecture=address.prefecture if address else "",

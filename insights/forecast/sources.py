@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from billing.models import PaymentMethod
 from customers.models import Address, Customer
-from subscriptions.models import Subscription, SubscriptionItem, SubscriptionStatus
+from subscriptions.models import Subscription, SubscriptionAddon, SubscriptionItem, SubscriptionStatus
 
 # A schedule "shape": everything the schedule maths reads. Subscriptions with equal shapes get
 # the same nights, sequences and delivery dates.
@@ -40,6 +40,8 @@ class Profile:
     orders_created: int
     held: bool  # a needs-attention reason, blacklisted customer or bad address: created on hold
     time_slot: str
+    # Pending ついで買い (product_id, quantity), in the order added: on the next order only.
+    addons: tuple[tuple[int, int], ...] = ()
 
     @property
     def price_key(self) -> tuple:
@@ -67,22 +69,17 @@ class Detailed:
 
 
 def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
-    sub, item = Subscription._meta.db_table, SubscriptionItem._meta.db_table
+    sub, item, addon = (
+        Subscription._meta.db_table,
+        SubscriptionItem._meta.db_table,
+        SubscriptionAddon._meta.db_table,
+    )
     cust, addr, method = Customer._meta.db_table, Address._meta.db_table, PaymentMethod._meta.db_table
     pg = connection.vendor == "postgresql"
     in_part = "" if part is None else f" WHERE subscription_id %% {int(part[1])} = {int(part[0])}"
     skipped = "s.skipped_sequences::text" if pg else "s.skipped_sequences"
     attention = "s.needs_attention::text" if pg else "s.needs_attention"
-    if pg:
-        items = (
-            f"(SELECT subscription_id, string_agg(product_id || 'x' || quantity, ',' ORDER BY id) AS items "
-            f"FROM {item}{in_part} GROUP BY subscription_id)"
-        )
-    else:
-        items = (
-            f"(SELECT subscription_id, group_concat(product_id || 'x' || quantity, ',') AS items "
-            f"FROM (SELECT * FROM {item}{in_part} ORDER BY subscription_id, id) GROUP BY subscription_id)"
-        )
+    items, addons = _aggregated(item, in_part, pg), _aggregated(addon, _pending(in_part), pg)
     columns = [
         "s.cycle_unit", "s.cycle_interval", "s.cycle_day_of_month", "s.cycle_nth_week", "s.cycle_weekday",
         "s.anchor_date", "s.anchor_sequence", skipped, "s.next_sequence", "s.next_delivery_date",
@@ -91,7 +88,7 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
         "COALESCE(a.is_remote_island, FALSE)", "s.cycle_count", "s.orders_created",
         f"({attention} <> '[]' OR c.is_blacklisted OR s.shipping_address_id IS NULL "
         "OR COALESCE(a.is_invalid, FALSE))",
-        "s.delivery_time_slot",
+        "s.delivery_time_slot", "COALESCE(ad.items, '')",
     ]  # fmt: skip
     width = len(columns)
     if per_row:
@@ -102,6 +99,7 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
     sql = (
         f"SELECT {', '.join(columns)} FROM {sub} s JOIN {items} i ON i.subscription_id = s.id "
         f"JOIN {cust} c ON c.id = s.customer_id LEFT JOIN {addr} a ON a.id = s.shipping_address_id "
+        f"LEFT JOIN {addons} ad ON ad.subscription_id = s.id "
         f"LEFT JOIN {method} pm ON pm.id = s.payment_method_id "
         "WHERE ((s.status = %s AND s.next_creation_date <= %s) OR (s.status = %s AND s.paused_until <= %s)) "
         "AND " + ("" if per_row else "NOT ") + "(s.coupon_id IS NOT NULL OR "
@@ -114,6 +112,24 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
     else:
         sql += " GROUP BY " + ", ".join(str(n) for n in range(1, width + 1))
     return sql
+
+
+def _aggregated(table: str, where: str, pg: bool) -> str:
+    """(subscription_id, items) rows: each subscription's "productxquantity,…" in id order."""
+    if pg:
+        return (
+            f"(SELECT subscription_id, string_agg(product_id || 'x' || quantity, ',' ORDER BY id) AS items "
+            f"FROM {table}{where} GROUP BY subscription_id)"
+        )
+    return (
+        f"(SELECT subscription_id, group_concat(product_id || 'x' || quantity, ',') AS items "
+        f"FROM (SELECT * FROM {table}{where} ORDER BY subscription_id, id) GROUP BY subscription_id)"
+    )
+
+
+def _pending(where: str) -> str:
+    """Only add-ons still waiting for their order."""
+    return f"{where} AND order_id IS NULL" if where else " WHERE order_id IS NULL"
 
 
 def _params(end: date) -> list:
@@ -134,6 +150,8 @@ def _skipped(raw: object) -> tuple[int, ...]:
 
 
 def _items(raw: str) -> tuple[tuple[int, int], ...]:
+    if not raw:
+        return ()
     parsed = _ITEMS.get(raw)
     if parsed is None:
         parsed = _ITEMS[raw] = tuple(
@@ -156,6 +174,7 @@ def _split(values: tuple) -> tuple[Shape, Profile]:
         orders_created=values[20],
         held=bool(values[21]),
         time_slot=values[22] or "",
+        addons=_items(values[23]),
     )
     return _dates(shape), profile
 
@@ -196,6 +215,6 @@ def detailed(end: date) -> list[tuple[Shape, Profile, Detailed]]:
         rows = cursor.fetchall()
     out = []
     for values in rows:
-        shape, profile = _split(values[:23])
-        out.append((shape, profile, Detailed(*values[23:29])))
+        shape, profile = _split(values[:24])
+        out.append((shape, profile, Detailed(*values[24:30])))
     return out
