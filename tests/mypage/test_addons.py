@@ -136,7 +136,7 @@ def test_the_page_in_english(logged_in, subscription, vinegar) -> None:  # noqa:
     logged_in.post("/i18n/setlang/", {"language": "en", "next": "/mypage/"})
     body = _post(logged_in, subscription, "addon-add", {"product_id": vinegar.pk, "quantity": "2"})
     assert "Added an item to your next delivery" in body
-    assert "One-off items (next delivery only)" in body and "Next delivery only" in body
+    assert "One-off items (next delivery only)" in body and "Next order only" in body
     refused = _post(logged_in, subscription, "addon-add", {"product_id": vinegar.pk, "quantity": "9"})
     assert "Not enough stock of" in refused
 
