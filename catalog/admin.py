@@ -14,10 +14,12 @@ from .models import Course, CourseCycle, CourseItem, CoursePrice, DeliveryMethod
 
 @admin.register(Product)
 class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("sku", "name", "price", "tax_rate", "stock", "is_preorder", "release_date", "is_active")
-    list_filter = ("is_active", "tax_rate", "is_preorder")
+    list_display = (
+        "sku", "name", "price", "tax_rate", "stock", "is_preorder", "release_date", "addon_available", "is_active",
+    )  # fmt: skip
+    list_filter = ("is_active", "tax_rate", "is_preorder", "addon_available")
     search_fields = ("sku", "name")
-    list_editable = ("is_active",)
+    list_editable = ("addon_available", "is_active")
     ordering = ("sku",)
 
 

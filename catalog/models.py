@@ -57,6 +57,14 @@ class Product(models.Model):
     # 予約商品: orders containing it are flagged and held until the release date (発売日).
     is_preorder = models.BooleanField(_("予約商品"), default=False, db_default=False)
     release_date = models.DateField(_("発売日"), null=True, blank=True)
+    # ついで買い: customers may add it to their next delivery only, from the my page (while it is
+    # active, not a pre-order and in stock: catalog.selectors.addon_offered).
+    addon_available = models.BooleanField(
+        _("ついで買い対象"),
+        default=False,
+        db_default=False,
+        help_text=_("オンにすると、お客様がマイページから次回のお届けに1回だけ追加できます。"),
+    )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:

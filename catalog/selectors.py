@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from . import packaging
-from .models import CourseCycle
+from .models import CourseCycle, Product
 from .packaging import Misfit
 
 
@@ -28,3 +29,18 @@ def misfit_text(misfit: Misfit) -> str:
     }
     text = texts.get(misfit.code)
     return text % values if text is not None else misfit.code
+
+
+def addon_offered() -> Q:
+    """Which products a customer may add to the next delivery (ついで買い): flagged by the shop as
+    available for add-on, on sale, not a pre-order (its release date would hold the whole delivery)
+    and not sold out (untracked stock, or some left). The one home of the rule: the my page lists
+    these, the service refuses the rest."""
+    return Q(addon_available=True, is_active=True, is_preorder=False) & (
+        Q(stock__isnull=True) | Q(stock__gt=0)
+    )
+
+
+def addon_products() -> QuerySet[Product]:
+    """The products offered for add-on, by name."""
+    return Product.objects.filter(addon_offered()).order_by("name", "id")

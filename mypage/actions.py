@@ -23,6 +23,7 @@ from pricing.services.coupons import coupon_apply_to_subscription, coupon_remove
 from subscriptions import services as subscription_services
 from subscriptions.actors import Actor
 from subscriptions.models import CancelReason, ShopPolicy, Subscription
+from subscriptions.selectors import pending_addons_prefetch
 
 from . import forms as mypage_forms
 from . import selectors
@@ -168,6 +169,24 @@ ACTIONS: dict[str, Action] = {
             subscription_services.subscription_restart,
             _plain(mypage_forms.EmptyForm),
         ),
+        Action(
+            "addon-add",
+            _("次回のお届けに商品を追加しました"),
+            subscription_services.subscription_add_addon,
+            _plain(mypage_forms.AddonAddForm),
+        ),
+        Action(
+            "addon-change",
+            _("次回のみ追加する商品の数量を変更しました"),
+            subscription_services.subscription_change_addon,
+            _plain(mypage_forms.AddonChangeForm),
+        ),
+        Action(
+            "addon-remove",
+            _("次回のみ追加する商品を取り消しました"),
+            subscription_services.subscription_remove_addon,
+            _plain(mypage_forms.AddonRemoveForm),
+        ),
     ]
 }
 
@@ -189,7 +208,7 @@ def action_run(
         action.run(subscription_id=subscription_id, actor=Actor.customer(user), **data)
         subscription = (
             Subscription.objects.select_related("course", "shipping_address", "payment_method", "coupon")
-            .prefetch_related("items__product")
+            .prefetch_related("items__product", pending_addons_prefetch())
             .get(pk=subscription_id)
         )
         notification_send(

@@ -22,6 +22,7 @@ from . import selectors, services
 from .actions import ACTIONS, action_run
 from .serializers import (
     ACTION_SERIALIZERS,
+    MyPageAddonProductSerializer,
     MyPageAddressSerializer,
     MyPageOrderSerializer,
     MyPagePaymentMethodSerializer,
@@ -175,6 +176,22 @@ class PaymentMethodListAPI(CustomerAPIView):
     def get(self, request: Request) -> Response:
         methods = selectors.payment_method_choices(customer=self.customer())
         return Response(MyPagePaymentMethodSerializer(methods, many=True).data)
+
+
+class AddonProductListAPI(CustomerAPIView):
+    """ついで買い: the products the customer may add to a next delivery (addon-add), with their
+    one-off price for one today (the order prices them on its creation date)."""
+
+    serializer_class = MyPageAddonProductSerializer
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="mypage_addon_products_list", responses=MyPageAddonProductSerializer(many=True)
+    )
+    @selectors.versions_read_once()
+    def get(self, request: Request) -> Response:
+        offers = selectors.addon_offers(customer=self.customer())
+        return Response(MyPageAddonProductSerializer(offers, many=True).data)
 
 
 class PointsBalanceAPI(CustomerAPIView):

@@ -24,4 +24,5 @@ urlpatterns = [
     path("mypage/addresses/", api.AddressListAPI.as_view(), name="addresses"),
     path("mypage/payment-methods/", api.PaymentMethodListAPI.as_view(), name="payment-methods"),
     path("mypage/points/", api.PointsBalanceAPI.as_view(), name="points"),
+    path("mypage/addon-products/", api.AddonProductListAPI.as_view(), name="addon-products"),
 ]

@@ -32,6 +32,9 @@ PAGE_ACTIONS = (
     "pause",
     "resume",
     "restart",
+    "addon-add",
+    "addon-change",
+    "addon-remove",
 )
 _PLACEHOLDER = "action-name-placeholder"
 

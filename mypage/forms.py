@@ -155,6 +155,22 @@ class CouponForm(forms.Form):
         return self.cleaned_data["code"].strip()
 
 
+class AddonAddForm(forms.Form):
+    """ついで買い: a product (one of those offered, checked by the service) and how many."""
+
+    product_id = forms.IntegerField(label=_("追加する商品"), min_value=1)
+    quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+
+
+class AddonChangeForm(forms.Form):
+    addon_id = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY)
+
+
+class AddonRemoveForm(forms.Form):
+    addon_id = forms.IntegerField(min_value=1)
+
+
 class PauseForm(forms.Form):
     resume_on = forms.DateField(label=_("再開日（任意）"), required=False, widget=DateInput())
 

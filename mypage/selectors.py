@@ -161,6 +161,40 @@ def pricing_forget() -> None:
     _catalog_memo.forget()
 
 
+# The products offered for ついで買い, per process like the catalogue and forgotten with it (a
+# Product save bumps the pricing version). Stock taken by orders (an UPDATE, no signal) shows
+# within PRICING_MAX_AGE; the add-on service checks the stock itself, so a stale list never
+# oversells, it can only offer a product that has just sold out.
+_addon_products_memo = _ProcessMemo(_catalog_memo.version_key)
+
+
+@dataclass(frozen=True, slots=True)
+class AddonOffer:
+    product: Any  # catalog.models.Product
+    unit_price: int  # yen, tax included: its one-off price for one, for this customer, as of `on`
+
+
+def addon_offers(*, customer: Customer, on: date | None = None) -> list[AddonOffer]:
+    """The products the customer may add to a next delivery (catalog.selectors.addon_offered) with
+    their one-off price for them: no query once the process holds the list and the catalogue."""
+    on = on or subscription_selectors.today_in_shop()
+    products = _addon_products_memo.get(
+        None, max_age=PRICING_MAX_AGE, load=lambda: list(catalog_selectors.addon_products())
+    )
+    if not products:
+        return []
+    catalog = pricing_catalog(on=on)
+    return [
+        AddonOffer(
+            product=product,
+            unit_price=catalog.product_prices(
+                product_id=product.pk, course_id=None, group_id=customer.group_id
+            ).unit_price(sequence=1, quantity=1),
+        )
+        for product in products
+    ]
+
+
 def _subscription_queryset(customer: Customer | None = None) -> QuerySet[Subscription]:
     return subscription_selectors.customer_subscriptions(customer.pk if customer else None)
 
@@ -413,6 +447,7 @@ class NextOrderPrice:
     coupon_refusal: str | None  # why that coupon will not apply, in the customer's words
     # The delivery method it gets and why a cheaper one is not given; None: the shop has no methods.
     delivery: DeliveryShown | None = None
+    addon_lines: int = 0  # the last lines are this many ついで買い (on this order only)
 
 
 def next_order_prices(
@@ -424,7 +459,7 @@ def next_order_prices(
     subscriptions. The book is taken at the earliest upcoming creation date (the day the nightly run
     prices that order; today once it has passed) and prices the orders in the order they will be
     created: as in the nightly run, points and capped coupon uses taken by an earlier order are not
-    offered to a later one. Items come from the subscriptions' prefetched rows.
+    offered to a later one. Items and ついで買い come from the subscriptions' prefetched rows.
     """
     due = [s for s in subscriptions if s.status == SubscriptionStatus.ACTIVE and s.next_delivery_date]
     if not due:
@@ -455,9 +490,11 @@ def next_order_prices(
         # The same arguments billing.selectors.subscription_next_order_price passes, from loaded rows.
         address, method = subscription.shipping_address, subscription.payment_method
         price_sequence = subscription_schedule.delivery_number(subscription.cycle_count)
+        addons = pricing_selectors.pending_addon_items(subscription)
         priced = book.price_subscription_order(
             subscription=subscription,
             items=[(item.product_id, item.quantity) for item in subscription.items.all()],
+            addons=addons,
             price_sequence=price_sequence,
             payment_kind=method.kind if method else "",
             address_prefecture=address.prefecture if address else "",
@@ -483,5 +520,6 @@ def next_order_prices(
                 prefecture=address.prefecture if address else "",
                 remote_island=bool(address and address.is_remote_island),
             ),  # fmt: skip
+            addon_lines=len(addons),
         )
     return prices

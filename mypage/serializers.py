@@ -13,7 +13,7 @@ from catalog.models import CourseCycle
 from customers.models import PREFECTURE_CHOICES, Address
 from orders.models import Order, OrderLine
 from subscriptions.models import PointsReservation, Subscription, SubscriptionEvent, TimeSlot
-from subscriptions.selectors import course_cycle_to_cycle, today_in_shop
+from subscriptions.selectors import course_cycle_to_cycle, pending_addons, today_in_shop
 
 from .forms import CUSTOMER_CANCEL_REASONS, MAX_POINTS_RESERVATION, MAX_QUANTITY
 from .selectors import SubscriptionState, next_date_window
@@ -25,6 +25,25 @@ class MyPageSubscriptionItemSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     product_name = serializers.CharField(source="product.name")
     quantity = serializers.IntegerField()
+
+
+class MyPageAddonSerializer(serializers.Serializer):
+    """A ついで買い waiting for the next order (it is on that order once created)."""
+
+    id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField(source="product.name")
+    quantity = serializers.IntegerField()
+
+
+class MyPageAddonProductSerializer(serializers.Serializer):
+    """A product the customer may add to a next delivery, at its one-off price for them today."""
+
+    id = serializers.IntegerField(source="product.id")
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    unit_price = serializers.IntegerField(help_text="Yen, tax included, for one; the order prices it.")
+    tax_rate = serializers.IntegerField(source="product.tax_rate")
 
 
 class MyPageUpcomingDeliverySerializer(serializers.Serializer):
@@ -81,6 +100,9 @@ class MyPageNextOrderPriceSerializer(serializers.Serializer):
     coupon_applied = serializers.SerializerMethodField()
     coupon_refusal_code = serializers.CharField(source="priced.coupon_refusal", allow_null=True)
     coupon_refusal = serializers.CharField(allow_null=True, help_text="Why the coupon will not apply.")
+    addon_lines = serializers.IntegerField(
+        help_text="How many of the last lines are ついで買い (one-off items on this order only)."
+    )
 
     def get_coupon_applied(self, price: Any) -> bool:
         return price.priced.coupon_id is not None
@@ -92,6 +114,7 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     course = MyPageCourseSerializer()
     cycle = MyPageCycleSerializer(source="*")
     items = MyPageSubscriptionItemSerializer(many=True)
+    addons = serializers.SerializerMethodField(help_text="ついで買い waiting for the next order.")
     coupon_code = serializers.CharField(source="coupon.code", allow_null=True, default=None)
     # Plain strings here: the action inputs own the enums (one schema name per choice set).
     delivery_time_slot = serializers.CharField(help_text="A TimeSlotEnum value ('' = no preference).")
@@ -110,6 +133,7 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
             "status",
             "cycle",
             "items",
+            "addons",
             "next_sequence",
             "next_delivery_date",
             "next_creation_date",
@@ -141,6 +165,10 @@ class MyPageSubscriptionSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, subscription: Subscription) -> list[str]:
         return sorted(self._state(subscription).allowed)
+
+    @extend_schema_field(MyPageAddonSerializer(many=True))
+    def get_addons(self, subscription: Subscription) -> list[dict[str, Any]]:
+        return MyPageAddonSerializer(pending_addons(subscription), many=True).data
 
     @extend_schema_field(MyPageUpcomingDeliverySerializer(many=True))
     def get_upcoming(self, subscription: Subscription) -> list[dict[str, Any]]:
@@ -334,6 +362,22 @@ class MyPageCouponSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40, trim_whitespace=True)
 
 
+class MyPageAddonAddSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(
+        min_value=1, help_text="A product offered for add-on (GET /api/mypage/addon-products/)."
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class MyPageAddonChangeSerializer(serializers.Serializer):
+    addon_id = serializers.IntegerField(min_value=1, help_text="A pending add-on of the subscription.")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class MyPageAddonRemoveSerializer(serializers.Serializer):
+    addon_id = serializers.IntegerField(min_value=1, help_text="A pending add-on of the subscription.")
+
+
 class MyPagePauseSerializer(serializers.Serializer):
     resume_on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -364,4 +408,7 @@ ACTION_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
     "resume": MyPageEmptySerializer,
     "cancel": MyPageCancelSerializer,
     "restart": MyPageEmptySerializer,
+    "addon-add": MyPageAddonAddSerializer,
+    "addon-change": MyPageAddonChangeSerializer,
+    "addon-remove": MyPageAddonRemoveSerializer,
 }

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import DomainError
 from customers.models import Customer
 from subscriptions.models import CancelReason, PointsReservation, ShopPolicy, Subscription, TimeSlot
+from subscriptions.selectors import pending_addons
 
 from . import display, selectors, services
 from . import forms as mypage_forms
@@ -112,6 +113,13 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "addresses": choices.addresses,
         "payment_methods": choices.payment_methods,
     }
+    context["addons"] = pending_addons(subscription)
+    if "addon-add" in state.permitted:
+        price = context["price"]
+        # Priced as of the day the next order is (the date its preview is taken at).
+        context["addon_offers"] = selectors.addon_offers(
+            customer=customer, on=price.priced_on if price else None
+        )
     if "change-date" in allowed:
         window = selectors.next_date_window(subscription=subscription, policy=policy)
         context["date_window"] = window

@@ -20,7 +20,7 @@ from customers.models import Customer
 from customers.selectors import blacklist_matches, same_person_matches
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notification_retry_failed
-from subscriptions.models import AttentionReason
+from subscriptions.models import AttentionReason, SubscriptionAddon
 
 from . import services
 from .admin_filters import (
@@ -44,6 +44,21 @@ class OrderLineInline(admin.TabularInline):
     can_delete = False
     fields = ("product", "sku", "product_name", "quantity", "unit_price", "tax_rate", "line_total")
     readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
+
+
+class OrderAddonInline(admin.TabularInline):
+    """The ついで買い this order carries (one-off items the customer added to this delivery only)."""
+
+    model = SubscriptionAddon
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    fields = ("product", "quantity", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = _("ついで買い（この受注のみの追加商品）")
 
     def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
@@ -126,7 +141,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_help_text = _("受注番号・氏名（漢字／カナ、全角／半角）・電話番号・メールアドレス・配送伝票番号")
     list_select_related = ("customer__user", "subscription__course")
     date_hierarchy = "creation_date"
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, OrderAddonInline, OrderEventInline]
     actions = [
         "release_hold",
         "mark_ready",

@@ -11,13 +11,15 @@ from datetime import date
 
 import jaconv
 from django.contrib import admin
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.jsonq import json_list_has
 from core.payment_kinds import PaymentKind
+from customers.search import digits, fold
+from customers.search import no_spaces as _no_spaces
+from customers.search import phone_digits as _phone_digits
 from subscriptions.models import AttentionReason
 
 from .models import Order
@@ -126,28 +128,6 @@ class PaymentKindFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(payment_kind=self.value()) if self.value() else queryset
-
-
-def fold(text: str) -> str:
-    """What staff typed, as the shop writes it: ASCII half-width, kana full-width, no spaces."""
-    text = jaconv.z2h(text, kana=False, ascii=True, digit=True)
-    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
-    return "".join(text.split())
-
-
-def digits(text: str) -> str:
-    return "".join(ch for ch in fold(text) if ch.isdigit())
-
-
-def _no_spaces(field: str):  # noqa: ANN202
-    return Replace(Replace(F(field), Value(" "), Value("")), Value("\u3000"), Value(""))
-
-
-def _phone_digits(field: str):  # noqa: ANN202
-    expression = F(field)
-    for mark in ("-", " ", "(", ")", "－", "ー"):
-        expression = Replace(expression, Value(mark), Value(""))
-    return expression
 
 
 def order_search(queryset: QuerySet[Order], term: str) -> QuerySet[Order]:

@@ -319,19 +319,63 @@ def order_create_for_subscription(
     caller's transaction rolls back). The unique (subscription, sequence) constraint makes a second
     order for the same delivery impossible.
     """
-    address = subscription.shipping_address
-    method = subscription.payment_method
+    return _order_create(
+        customer_id=subscription.customer_id, subscription=subscription, sequence=sequence,
+        address=subscription.shipping_address, method=subscription.payment_method, delivery_date=delivery_date,
+        time_slot=subscription.delivery_time_slot, creation_date=creation_date, priced=priced,
+        hold_reasons=hold_reasons, actor_user=actor_user, note=note,
+    )  # fmt: skip
+
+
+def order_create_one_off(
+    *,
+    customer: Any,
+    address: Any,
+    payment_method: Any,
+    delivery_date: date,
+    time_slot: str,
+    creation_date: date,
+    priced: Any,
+    hold_reasons: list[str] | None = None,
+    actor_user: Any = None,
+    note: str = "",
+) -> Order:
+    """A one-off order (手動受注: a phone or fax order for a single purchase), without a subscription:
+    the lines and totals of `priced` (price_order at the products' one-off prices), the stock taken
+    in the caller's transaction (Conflict "stock_short" otherwise), `actor_user` on its history."""
+    return _order_create(
+        customer_id=customer.pk, subscription=None, sequence=None, address=address, method=payment_method,
+        delivery_date=delivery_date, time_slot=time_slot, creation_date=creation_date, priced=priced,
+        hold_reasons=hold_reasons, actor_user=actor_user, note=note,
+    )  # fmt: skip
+
+
+def _order_create(
+    *,
+    customer_id: int,
+    subscription: Any,
+    sequence: int | None,
+    address: Any,
+    method: Any,
+    delivery_date: date,
+    time_slot: str,
+    creation_date: date,
+    priced: Any,
+    hold_reasons: list[str] | None,
+    actor_user: Any,
+    note: str,
+) -> Order:
     reasons = sorted(set(hold_reasons or ()))
     with transaction.atomic():
         order = Order.objects.create(
-            customer_id=subscription.customer_id,
+            customer_id=customer_id,
             subscription=subscription,
             sequence=sequence,
             status=OrderStatus.ON_HOLD if reasons else OrderStatus.NEW,
             hold_reasons=reasons,
             creation_date=creation_date,
             delivery_date=delivery_date,
-            delivery_time_slot=subscription.delivery_time_slot,
+            delivery_time_slot=time_slot,
             ship_name=address.recipient_name if address else "",
             ship_postal_code=address.postal_code if address else "",
             ship_prefecture=address.prefecture if address else "",

@@ -33,6 +33,7 @@ from catalog.packaging import MethodTerms, Package
 from customers.models import Customer
 from subscriptions.models import SubscriptionItem
 from subscriptions.schedule import delivery_number
+from subscriptions.selectors import pending_addons
 
 from .delivery import MethodOption, delivery_terms
 from .models import (
@@ -259,7 +260,10 @@ class PricingCatalog:
             rules = self._bulk_for[course_id] = (*self.bulk.get(None, ()), *self.bulk.get(course_id, ()))
         return rules
 
-    def product_prices(self, *, product_id: int, course_id: int, group_id: int | None) -> ProductPrices:
+    def product_prices(
+        self, *, product_id: int, course_id: int | None, group_id: int | None
+    ) -> ProductPrices:
+        """One product's prices in the course (course_id None: bought on its own, at the one-off price)."""
         key = (product_id, course_id, group_id)
         cached = self._prices.get(key)
         if cached is not None:
@@ -328,26 +332,36 @@ class PricingCatalog:
         points_requested: int,
         time_slot: bool,
         gift_wrapping: bool,
+        addons: list[tuple[int, int]] | tuple[tuple[int, int], ...] = (),
     ) -> PricedOrder:
         """price_order on this catalogue, remembered: price_order is pure and, given the catalogue,
         these arguments are all it depends on, so subscriptions of the same course, items, sequence,
-        group, prefecture, payment kind, time slot (asked or not) and wrapping share one PricedOrder
-        (frozen; treat its tax_summary as read-only too)."""
+        group, prefecture, payment kind, time slot (asked or not), wrapping and add-ons share one
+        PricedOrder (frozen; treat its tax_summary as read-only too).
+
+        `addons` (ついで買い, one-off items on this order only) are priced after the items at the
+        product's one-off price: its list price lowered by the same sale, tier and group prices, never
+        the course's price per delivery. Their lines come last, in the order given, and they are
+        packed with the items when the delivery method is chosen."""
         key = (
             tuple(items), course_id, group_id, sequence, payment_kind, prefecture, remote_island, coupon,
-            points_requested, time_slot, gift_wrapping,
+            points_requested, time_slot, gift_wrapping, tuple(addons),
         )  # fmt: skip
         priced = self.priced.get(key)
         if priced is not None:
             return priced
         delivery = self.delivery(
-            items=items, payment_kind=payment_kind, prefecture=prefecture, remote_island=remote_island,
-            time_slot=time_slot,
+            items=[*items, *addons], payment_kind=payment_kind, prefecture=prefecture,
+            remote_island=remote_island, time_slot=time_slot,
         )  # fmt: skip
         priced = price_order(
             items=[
                 (self.product_prices(product_id=pid, course_id=course_id, group_id=group_id), qty)
                 for pid, qty in items
+            ]
+            + [
+                (self.product_prices(product_id=pid, course_id=None, group_id=group_id), qty)
+                for pid, qty in addons
             ],
             sequence=sequence,
             shipping=self.shipping,
@@ -519,13 +533,16 @@ class PricingBook:
         address_prefecture: str,
         remote_island: bool,
         gift_wrapping: bool,
+        addons: list[tuple[int, int]] | tuple[tuple[int, int], ...] = (),
     ) -> PricedOrder:
-        """Price one order of the batch. Coupon uses and points it takes are held back from later
-        orders of the same book, so a batch never promises more than the caps or balances allow.
-        The time slot (which rules メール便 out) is the subscription's; `gift_wrapping`: the order
-        is sent gift-wrapped (orders.SubscriptionGift), which adds the shop's wrapping fee."""
+        """Price one order of the batch (`addons`: its ついで買い, see PricingCatalog.price). Coupon
+        uses and points it takes are held back from later orders of the same book, so a batch never
+        promises more than the caps or balances allow. The time slot (which rules メール便 out) is
+        the subscription's; `gift_wrapping`: the order is sent gift-wrapped (orders.SubscriptionGift),
+        which adds the shop's wrapping fee."""
         priced = self.catalog.price(
             items=items,
+            addons=addons,
             course_id=subscription.course_id,
             group_id=self._customers.get(subscription.customer_id, (None, False))[0],
             sequence=price_sequence,
@@ -548,6 +565,12 @@ class PricingBook:
         return priced
 
 
+def pending_addon_items(subscription) -> list[tuple[int, int]]:  # noqa: ANN001
+    """The subscription's pending ついで買い as (product id, quantity), in the order added (the
+    nightly run prices them in that order too): prefetched by the caller, or one query."""
+    return [(a.product_id, a.quantity) for a in pending_addons(subscription)]
+
+
 def subscription_next_order_price(*, subscription, on: date, gift_wrapping: bool) -> PricedOrder:  # noqa: ANN001
     """What the subscription's next order will cost as of `on` (my page and admin preview).
     `gift_wrapping`: the subscription's gift setting (orders.SubscriptionGift) wraps its orders."""
@@ -557,6 +580,7 @@ def subscription_next_order_price(*, subscription, on: date, gift_wrapping: bool
     return book.price_subscription_order(
         subscription=subscription,
         items=list(subscription.items.values_list("product_id", "quantity")),
+        addons=pending_addon_items(subscription),
         price_sequence=delivery_number(subscription.cycle_count),
         payment_kind=method.kind if method else "",
         address_prefecture=address.prefecture if address else "",

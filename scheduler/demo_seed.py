@@ -38,6 +38,9 @@ PRODUCTS = [
     ("SHAKER-01", "専用シェイカー", 550, TaxRate.STANDARD, None),
 ]
 
+# Offered on the my page as ついで買い (one-off items on the next delivery).
+ADDON_SKUS = frozenset({"SUPPLE-90", "SHAKER-01"})
+
 # code, name, min deliveries, items [(sku, qty)], prices [(sku, from_sequence, unit_price)], cycles
 COURSES = [
     (
@@ -73,8 +76,12 @@ def seed_products(report: SeedReport) -> dict[str, Product]:
     products = {}
     for sku, name, price, tax_rate, stock in PRODUCTS:
         product, created = Product.objects.get_or_create(
-            sku=sku, defaults={"name": name, "price": price, "tax_rate": tax_rate, "stock": stock}
-        )
+            sku=sku,
+            defaults={
+                "name": name, "price": price, "tax_rate": tax_rate, "stock": stock,
+                "addon_available": sku in ADDON_SKUS,
+            },
+        )  # fmt: skip
         if created:
             report.add(f"product {sku}")
         products[sku] = product

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,16 @@ from core.errors import DomainError
 from customers.models import Customer
 from subscriptions.models import Subscription, TimeSlot
 
+from .admin_staff import (
+    CustomerChoicesMixin,
+    OneOffOrderForm,
+    address_field,
+    card_field,
+    chosen_customer,
+    customer_search_context,
+)
 from .models import Checkout, CheckoutChannel, FinalConfirmation
+from .one_off import OneOffInput, one_off_place, one_off_quote
 from .services import PAYMENT_KINDS, CheckoutInput, checkout_place, checkout_quote
 
 
@@ -86,11 +95,12 @@ class FinalConfirmationAdmin(admin.ModelAdmin):
         return False  # the record of what a customer agreed to is kept
 
 
-class PhoneOrderForm(forms.Form):
+class PhoneOrderForm(CustomerChoicesMixin, forms.Form):
     key = forms.CharField(widget=forms.HiddenInput)
     customer = forms.ModelChoiceField(
-        label=_("既存の顧客"), queryset=Customer.objects.select_related("user").order_by("-id"), required=False,
-        widget=forms.NumberInput, help_text=_("顧客IDを入力します。新規のお客様は下の欄に入力してください。"),
+        label=_("既存の顧客（顧客ID）"), queryset=Customer.objects.select_related("user").order_by("-id"),
+        required=False, widget=forms.NumberInput,
+        help_text=_("上の検索で選ぶと入ります。新規のお客様は空欄のまま、下の欄に入力してください。"),
     )  # fmt: skip
     email = forms.EmailField(label=_("メールアドレス（新規顧客）"), required=False)
     name = forms.CharField(label=_("氏名（新規顧客）"), max_length=100, required=False)
@@ -100,7 +110,7 @@ class PhoneOrderForm(forms.Form):
     cycle_id = forms.IntegerField(label=_("周期ID（空欄でコースの既定）"), required=False)
     first_delivery_date = forms.DateField(label=_("初回お届け日（空欄で最短）"), required=False)
     time_slot = forms.ChoiceField(label=_("お届け時間帯"), choices=TimeSlot.choices, required=False)
-    address_id = forms.IntegerField(label=_("登録済みお届け先ID"), required=False)
+    address_id = address_field()
     recipient_name = forms.CharField(label=_("お届け先氏名"), max_length=100, required=False)
     postal_code = forms.CharField(label=_("郵便番号"), max_length=10, required=False)
     city = forms.CharField(label=_("市区町村・町名（空欄で郵便番号から）"), max_length=100, required=False)
@@ -109,10 +119,15 @@ class PhoneOrderForm(forms.Form):
     payment_kind = forms.ChoiceField(
         label=_("お支払い方法"), choices=[(k.value, k.label) for k in PAYMENT_KINDS], initial=PaymentKind.COD
     )
-    payment_method_id = forms.IntegerField(label=_("登録済みカードID（カード払い）"), required=False)
+    payment_method_id = card_field()
     coupon_code = forms.CharField(label=_("クーポンコード"), max_length=40, required=False)
     source = forms.CharField(label=_("流入元"), max_length=100, required=False, initial="phone")
     remarks = forms.CharField(label=_("備考"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        self.set_customer_choices(chosen_customer(source))
 
     def checkout_input(self) -> CheckoutInput:
         d = self.cleaned_data
@@ -201,12 +216,78 @@ class CheckoutAdmin(admin.ModelAdmin):
         else:
             form = PhoneOrderForm(initial={"key": uuid.uuid4().hex, "customer": request.GET.get("customer")})
         context = {
-            **self.admin_site.each_context(request),
+            **self._staff_page_context(request, form),
             "title": _("電話・FAX・はがき受注（定期購入の作成）"),
-            "form": form,
             "quote": quote,
-            "opts": self.model._meta,
-            "has_view_permission": True,
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/storefront/phone_order.html", context)
+
+    def _staff_page_context(self, request: HttpRequest, form: forms.Form) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            **customer_search_context(request),
+            "form": form,
+            "chosen_customer": form.chosen,
+            "opts": self.model._meta,
+            "has_view_permission": True,
+        }
+
+    def get_urls(self):  # noqa: ANN201
+        view = self.admin_site.admin_view(self.one_off_view)
+        return [path("one-off/", view, name="storefront_checkout_one_off"), *super().get_urls()]
+
+    def one_off_view(self, request: HttpRequest) -> HttpResponse:
+        """手動受注: a one-off order without a subscription, with staff as the actor."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        kinds = [(k.value, k.label) for k in PAYMENT_KINDS]
+        quote = None
+        if request.method == "POST":
+            form = OneOffOrderForm(request.POST, payment_kinds=kinds)
+            if form.is_valid():
+                try:
+                    quote = self._one_off_submit(request, form)
+                except DomainError as error:
+                    form.add_error(_form_field(error.field, form), error.message)
+                    quote = None
+                else:
+                    if isinstance(quote, HttpResponse):
+                        return quote
+        else:
+            form = OneOffOrderForm(
+                initial={"key": uuid.uuid4().hex, "customer": request.GET.get("customer")},
+                payment_kinds=kinds,
+            )
+        context = {
+            **self._staff_page_context(request, form),
+            "title": _("手動受注（単品のご注文）"),
+            "quote": quote,
+        }
+        return TemplateResponse(request, "admin/storefront/one_off_order.html", context)
+
+    def _one_off_submit(self, request: HttpRequest, form: OneOffOrderForm) -> Any:
+        """The quote to show (内容を確認する), or the redirect to the new order (注文を確定する)."""
+        d = form.cleaned_data
+        data = OneOffInput(
+            items=form.items(), delivery_date=d.get("delivery_date"), time_slot=d.get("time_slot") or "",
+            email=d.get("email") or "", name=d.get("name") or "", name_kana=d.get("name_kana") or "",
+            phone=d.get("phone") or "", address_id=d.get("address_id"), recipient_name=d.get("recipient_name") or "",
+            postal_code=d.get("postal_code") or "", city=d.get("city") or "", line1=d.get("line1") or "",
+            line2=d.get("line2") or "", payment_kind=d["payment_kind"], payment_method_id=d.get("payment_method_id"),
+            coupon_code=d.get("coupon_code") or "", remarks=d.get("remarks") or "",
+        )  # fmt: skip
+        if "preview" in request.POST:
+            return one_off_quote(data=data, customer=form.chosen)
+        result = one_off_place(data=data, key=d["key"], staff_user=request.user, customer=form.chosen)
+        self.message_user(
+            request,
+            _("手動受注 %(order)s を作成しました。") % {"order": result.order.number},
+            messages.SUCCESS,
+        )
+        return redirect("admin:orders_order_change", result.order.pk)
+
+
+def _form_field(field: str | None, form: forms.Form) -> str | None:
+    """The field a refusal belongs to; the items' refusals (stock, products) head the form."""
+    return field if field in form.fields else None

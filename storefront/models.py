@@ -15,6 +15,8 @@ class CheckoutChannel(models.TextChoices):
     WEB = "web", _("ウェブ")
     API = "api", _("API")
     ADMIN = "admin", _("管理画面（電話・FAX・はがき受注）")
+    # A one-off order (手動受注) staff take without a subscription: the row holds the order only.
+    ONE_OFF = "oneoff", _("管理画面（手動受注・単品）")
 
 
 class Checkout(models.Model):

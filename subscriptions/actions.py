@@ -27,6 +27,9 @@ ACTION_PERMISSIONS: dict[str, str] = {
     "resume": "allow_pause",
     "cancel": "allow_cancel",
     "restart": "allow_restart",
+    "addon-add": "allow_addons",
+    "addon-change": "allow_addons",
+    "addon-remove": "allow_addons",
 }
 
 # What each status lets a customer do. A paused subscription may be resumed, cancelled, or have its
@@ -53,6 +56,9 @@ DEADLINE_ACTIONS = frozenset(
         "coupon-apply",
         "coupon-remove",
         "pause",
+        "addon-add",
+        "addon-change",
+        "addon-remove",
     }
 )
 

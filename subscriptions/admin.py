@@ -38,6 +38,7 @@ from .models import (
     ShopPolicy,
     SpecialDay,
     Subscription,
+    SubscriptionAddon,
     SubscriptionEvent,
     SubscriptionItem,
 )
@@ -107,6 +108,20 @@ class SubscriptionItemInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # items change through subscription_change_items (one timeline event)
+
+
+class SubscriptionAddonInline(admin.TabularInline):
+    """ついで買い: pending ones (no order yet) ride the next order; the others show the order they went on."""
+
+    model = SubscriptionAddon
+    extra = 0
+    fields = ("product", "quantity", "order", "created_at")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("ついで買い（次回のみの追加商品）")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # through subscriptions.services.addons (deadline, stock, one timeline event)
 
 
 def _changes_table(event: SubscriptionEvent) -> SafeString:
@@ -260,7 +275,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = "next_delivery_date"
     actions = (skip_next, pause, resume, suspend, cancel, restart)
-    inlines = (SubscriptionItemInline, SubscriptionEventInline)
+    inlines = (SubscriptionItemInline, SubscriptionAddonInline, SubscriptionEventInline)
     raw_id_fields = ("customer", "shipping_address", "payment_method", "coupon")
     readonly_fields = (
         "customer",
@@ -464,6 +479,7 @@ class ShopPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     ("allow_skip", "allow_change_date", "allow_change_cycle", "allow_change_time_slot"),
                     ("allow_change_quantity", "allow_change_address", "allow_change_payment"),
                     ("allow_points", "allow_coupon", "allow_pause", "allow_cancel", "allow_restart"),
+                    ("allow_addons",),
                 )
             },
         ),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.copy import NULL, copy_field, copy_text, insert_rows
 
 from .actors import Actor
-from .models import ActorKind, Subscription, SubscriptionEvent, SubscriptionItem
+from .models import ActorKind, Subscription, SubscriptionAddon, SubscriptionEvent, SubscriptionItem
 from .schedule import NextDelivery, delivery_number
 
 COUPON_CHANGED = "coupon_changed"  # services._common.EventKind.COUPON_CHANGED, the kind the services write
@@ -144,6 +144,38 @@ def schedules_bulk_advance(*, updates: list[tuple], now: datetime, copy: bool) -
         obj.updated_at = now
         objs.append(obj)
     Subscription.objects.bulk_update(objs, [*_UPDATE_FIELDS, "updated_at"], batch_size=500)
+
+
+class AddonsChanged(Exception):  # noqa: N818 - a race the caller retries, not an error to report
+    """Pending add-ons a batch read were changed or taken by someone else before it wrote."""
+
+
+_CONSUME_ADDONS_SQL = """
+UPDATE subscriptions_subscriptionaddon AS a SET order_id = v.order_id, updated_at = %s
+FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, order_id)
+WHERE a.id = v.id AND a.order_id IS NULL
+"""
+
+
+def addons_bulk_consume(*, consumed: list[tuple[int, int]], now: datetime) -> None:
+    """Put pending add-ons on the orders just created for them: (add-on id, order id) pairs, one
+    UPDATE. Call in the transaction that created the orders, with their subscriptions locked.
+
+    Raises AddonsChanged when any of them is no longer pending (nothing then commits)."""
+    if not consumed:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CONSUME_ADDONS_SQL, [now, [a for a, _o in consumed], [o for _a, o in consumed]])
+            updated = cursor.rowcount
+    else:
+        updated = 0
+        for addon_id, order_id in consumed:
+            updated += SubscriptionAddon.objects.filter(pk=addon_id, order__isnull=True).update(
+                order_id=order_id, updated_at=now
+            )
+    if updated != len(consumed):
+        raise AddonsChanged(f"{len(consumed) - updated} add-ons were no longer pending")
 
 
 _DROP_COUPON_SQL = """

@@ -49,6 +49,7 @@ KEY_LABELS = {
     "mode": _("周期変更の方式"),
     "date_moved": _("お届け日の移動"),
     "items": _("商品と数量"),
+    "addons": _("ついで買い（次回のみ）"),
 }
 
 _CHOICES: dict[str, Mapping[str, Any]] = {
@@ -109,7 +110,7 @@ def value_text(key: str, value: Any, *, product_names: Callable[[list[int]], dic
         return _sequences(value)
     if key in ("needs_attention", "hold_reasons"):
         return _reasons(value)
-    if key in ("items", "short_product_ids"):
+    if key in ("items", "addons", "short_product_ids"):
         return _products(product_names)(value)
     if key in ("sequence", "next_sequence", "skipped_sequence", "anchor_sequence"):
         return gettext("%(n)s回目") % {"n": value}

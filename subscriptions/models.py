@@ -77,6 +77,7 @@ class ShopPolicy(SingletonModel):
     allow_pause = models.BooleanField(_("休止"), default=True)
     allow_cancel = models.BooleanField(_("解約"), default=True)
     allow_restart = models.BooleanField(_("再開"), default=True)
+    allow_addons = models.BooleanField(_("ついで買い"), default=True)
     # Set by the nightly run as it starts generating: from then on an order "created today" can no
     # longer be made today, so changes must aim at a creation date after it.
     last_nightly_run_date = models.DateField(_("最終受注作成バッチ日"), null=True, blank=True, editable=False)
@@ -334,6 +335,64 @@ class SubscriptionItem(models.Model):
         return f"{self.product} x{self.quantity}"
 
 
+class SubscriptionAddon(models.Model):
+    """A one-off item (ついで買い) on the subscription's next order only, not the ones after.
+
+    Pending (order empty) until the nightly run creates the subscription's next order: the run puts
+    it on that order as a line priced at the product's one-off price (pricing.selectors
+    PricingCatalog.price), takes its stock with the course items and sets `order` in the same
+    transaction. From then on it belongs to that order and is never changed again. A customer adds,
+    changes and removes pending ones until the next delivery's change deadline
+    (subscriptions.services.addons)."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="addons", verbose_name=_("定期購入")
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.PROTECT,
+        related_name="subscription_addons",
+        verbose_name=_("商品"),
+    )
+    quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
+    # The order it went onto; None while it waits for the next order. Set once, by the nightly run.
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="addons",
+        null=True,
+        blank=True,
+        verbose_name=_("追加先の受注"),
+    )
+    created_at = models.DateTimeField(_("追加日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ついで買い")
+        verbose_name_plural = _("ついで買い")
+        ordering = ["id"]
+        constraints = [
+            # One pending line per product: adding it again adds to its quantity.
+            models.UniqueConstraint(
+                fields=["subscription", "product"],
+                condition=models.Q(order__isnull=True),
+                name="sub_addon_pending_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="sub_addon_qty_ge_1"),
+        ]
+        indexes = [
+            # The nightly claim reads a batch's pending add-ons; the my page a subscription's.
+            models.Index(
+                fields=["subscription", "id"],
+                name="sub_addon_pending_idx",
+                condition=models.Q(order__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} x{self.quantity}"
+
+
 class ActorKind(models.TextChoices):
     CUSTOMER = "customer", _("お客様")
     ADMIN = "admin", _("管理者")
@@ -362,6 +421,9 @@ EVENT_LABELS = {
     "attention_added": _("要対応に設定"),
     "attention_cleared": _("要対応を解除"),
     "cycle_given_back": _("定期回数の戻し"),
+    "addon_added": _("ついで買いの追加"),
+    "addon_changed": _("ついで買いの数量変更"),
+    "addon_removed": _("ついで買いの取り消し"),
     "order_created": _("受注作成"),
     "sequence_skipped_stock_short": _("在庫不足のためスキップ"),
     "schedule_advanced": _("次回へ繰り越し"),

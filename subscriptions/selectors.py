@@ -12,7 +12,7 @@ from django.utils import timezone
 from catalog.models import Course, CourseCycle
 
 from .cycles import Cycle
-from .models import ShopPolicy, Subscription, SubscriptionEvent, SubscriptionItem
+from .models import ShopPolicy, Subscription, SubscriptionAddon, SubscriptionEvent, SubscriptionItem
 from .preview import PreviewRow, preview_schedule
 from .schedule import change_deadline_for
 
@@ -32,9 +32,29 @@ def _items_prefetch() -> Prefetch:
     return Prefetch("items", queryset=SubscriptionItem.objects.select_related("product").order_by("id"))
 
 
+def pending_addons_prefetch() -> Prefetch:
+    """The ついで買い still waiting for the next order, as `subscription.pending_addons`."""
+    return Prefetch(
+        "addons",
+        queryset=SubscriptionAddon.objects.filter(order__isnull=True)
+        .select_related("product")
+        .order_by("id"),
+        to_attr="pending_addons",
+    )
+
+
+def pending_addons(subscription: Subscription) -> list[SubscriptionAddon]:
+    """The subscription's pending add-ons with their products (prefetched, or one query)."""
+    cached = getattr(subscription, "pending_addons", None)
+    if cached is not None:
+        return cached
+    return list(pending_addons_prefetch().queryset.filter(subscription_id=subscription.pk))
+
+
 def customer_subscriptions(customer_id: int | None = None) -> QuerySet[Subscription]:
     """Subscriptions (a customer's, given an id) with course, shipping address, payment method,
-    coupon and items (with products): the rows a page showing them reads, in two queries."""
+    coupon, items and pending add-ons (with products): the rows a page showing them reads, in three
+    queries."""
     subscriptions = (
         Subscription.objects.all()
         if customer_id is None
@@ -42,18 +62,19 @@ def customer_subscriptions(customer_id: int | None = None) -> QuerySet[Subscript
     )
     return subscriptions.select_related(
         "course", "shipping_address", "payment_method", "coupon"
-    ).prefetch_related(_items_prefetch())
+    ).prefetch_related(_items_prefetch(), pending_addons_prefetch())
 
 
 def user_subscription(*, user_id: int, subscription_id: int) -> Subscription | None:
-    """The user's customer's subscription with its customer (and point account), course, coupon
-    and items, in two queries; None for another customer's id or a user without a customer.
+    """The user's customer's subscription with its customer (and point account), course, coupon,
+    items and pending add-ons, in three queries; None for another customer's id or a user without a
+    customer.
 
     The shipping address and payment method are not joined: with them the query joined eight
     tables and PostgreSQL spent 2–3 ms planning it on every request (0.5 ms with five)."""
     return (
         Subscription.objects.select_related("course", "coupon", "customer__point_account")
-        .prefetch_related(_items_prefetch())
+        .prefetch_related(_items_prefetch(), pending_addons_prefetch())
         .filter(customer__user_id=user_id, pk=subscription_id)
         .first()
     )

@@ -49,9 +49,11 @@ class Counts:
         items, slot, kind, held = profile.items, profile.time_slot, profile.payment_kind, profile.held
         for p in planned:
             night, delivery = p.night, p.delivery_date
+            # ついで買い ride the subscription's next order only: the first the forecast plays.
+            with_addons = profile.addons and p.index == 0
             if priced:
-                self.priced[(night, key, cc + p.index + 1)] += n
-            self.deliveries[(delivery, items)] += n
+                self.priced[(night, (*key, profile.addons) if with_addons else key, cc + p.index + 1)] += n
+            self.deliveries[(delivery, items + profile.addons if with_addons else items)] += n
             self.slots[(delivery, slot)] += n
             self.kinds[(delivery, kind)] += n
             self.continuing[(night, course, oc, p.index)] += n

@@ -63,11 +63,12 @@ class _Totals:
         memo_key = (id(catalog), key, sequence)
         priced = self._prices.get(memo_key)
         if priced is None:
-            course_id, items, group_id, payment_kind, prefecture, island, time_slot, wrapping = key
+            course_id, items, group_id, payment_kind, prefecture, island, time_slot, wrapping, *addons = key
             priced = self._prices[memo_key] = catalog.price(
                 items=items, course_id=course_id, group_id=group_id, sequence=sequence,
                 payment_kind=payment_kind, prefecture=prefecture, remote_island=island, coupon=None,
                 points_requested=0, time_slot=time_slot, gift_wrapping=wrapping,
+                addons=addons[0] if addons else (),
             )  # fmt: skip
         return priced
 
@@ -215,6 +216,7 @@ def _detailed(counts: Counts, player: SchedulePlayer, totals: _Totals, start: da
             prefecture=profile.prefecture, remote_island=profile.remote_island,
             coupon=ledger.coupon(coupon_of[sub_id], d.customer_id, night), points_requested=points,
             time_slot=bool(profile.time_slot), gift_wrapping=profile.gift_wrapping,
+            addons=profile.addons if p.index == 0 else (),
         )  # fmt: skip
         if ledger.spend(priced, d.customer_id):
             coupon_of[sub_id] = None

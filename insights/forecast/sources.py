@@ -18,13 +18,15 @@ from django.db import connection, transaction
 from billing.models import PaymentMethod
 from customers.models import Address, Customer
 from orders.models import SubscriptionGift
-from subscriptions.models import Subscription, SubscriptionItem, SubscriptionStatus
+from subscriptions.models import Subscription, SubscriptionAddon, SubscriptionItem, SubscriptionStatus
 
 # A schedule "shape": everything the schedule maths reads. Subscriptions with equal shapes get
 # the same nights, sequences and delivery dates.
 Shape = tuple  # (unit, interval, dom, nth, weekday, anchor_date, anchor_seq, skipped, next_seq,
 #                 next_delivery, next_creation, status, paused_until)
 SHAPE_WIDTH = 13
+# The columns _select reads for a shape and its profile (before the per-row Detailed ones).
+PROFILE_COLUMNS = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class Profile:
     held: bool  # a needs-attention reason, blacklisted customer or bad address: created on hold
     time_slot: str
     gift_wrapping: bool  # orders.SubscriptionGift.wrapping: the shop's wrapping fee is added
+    # Pending ついで買い (product_id, quantity), in the order added: on the next order only.
+    addons: tuple[tuple[int, int], ...] = ()
 
     @property
     def price_key(self) -> tuple:
@@ -71,23 +75,18 @@ class Detailed:
 
 
 def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
-    sub, item = Subscription._meta.db_table, SubscriptionItem._meta.db_table
+    sub, item, addon = (
+        Subscription._meta.db_table,
+        SubscriptionItem._meta.db_table,
+        SubscriptionAddon._meta.db_table,
+    )
     cust, addr, method = Customer._meta.db_table, Address._meta.db_table, PaymentMethod._meta.db_table
     gift = SubscriptionGift._meta.db_table
     pg = connection.vendor == "postgresql"
     in_part = "" if part is None else f" WHERE subscription_id %% {int(part[1])} = {int(part[0])}"
     skipped = "s.skipped_sequences::text" if pg else "s.skipped_sequences"
     attention = "s.needs_attention::text" if pg else "s.needs_attention"
-    if pg:
-        items = (
-            f"(SELECT subscription_id, string_agg(product_id || 'x' || quantity, ',' ORDER BY id) AS items "
-            f"FROM {item}{in_part} GROUP BY subscription_id)"
-        )
-    else:
-        items = (
-            f"(SELECT subscription_id, group_concat(product_id || 'x' || quantity, ',') AS items "
-            f"FROM (SELECT * FROM {item}{in_part} ORDER BY subscription_id, id) GROUP BY subscription_id)"
-        )
+    items, addons = _aggregated(item, in_part, pg), _aggregated(addon, _pending(in_part), pg)
     columns = [
         "s.cycle_unit", "s.cycle_interval", "s.cycle_day_of_month", "s.cycle_nth_week", "s.cycle_weekday",
         "s.anchor_date", "s.anchor_sequence", skipped, "s.next_sequence", "s.next_delivery_date",
@@ -96,9 +95,10 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
         "COALESCE(a.is_remote_island, FALSE)", "s.cycle_count", "s.orders_created",
         f"({attention} <> '[]' OR c.is_blacklisted OR s.shipping_address_id IS NULL "
         "OR COALESCE(a.is_invalid, FALSE))",
-        "s.delivery_time_slot", "COALESCE(g.wrapping, FALSE)",
+        "s.delivery_time_slot", "COALESCE(g.wrapping, FALSE)", "COALESCE(ad.items, '')",
     ]  # fmt: skip
     width = len(columns)
+    assert width == PROFILE_COLUMNS, "PROFILE_COLUMNS names how many columns a profile reads"
     if per_row:
         columns += ["s.id", "s.customer_id", "s.coupon_id", "s.points_reservation",
                     "s.points_reservation_amount", "c.is_member"]  # fmt: skip
@@ -107,6 +107,7 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
     sql = (
         f"SELECT {', '.join(columns)} FROM {sub} s JOIN {items} i ON i.subscription_id = s.id "
         f"JOIN {cust} c ON c.id = s.customer_id LEFT JOIN {addr} a ON a.id = s.shipping_address_id "
+        f"LEFT JOIN {addons} ad ON ad.subscription_id = s.id "
         f"LEFT JOIN {method} pm ON pm.id = s.payment_method_id "
         f"LEFT JOIN {gift} g ON g.subscription_id = s.id "
         "WHERE ((s.status = %s AND s.next_creation_date <= %s) OR (s.status = %s AND s.paused_until <= %s)) "
@@ -120,6 +121,24 @@ def _select(*, per_row: bool, part: tuple[int, int] | None = None) -> str:
     else:
         sql += " GROUP BY " + ", ".join(str(n) for n in range(1, width + 1))
     return sql
+
+
+def _aggregated(table: str, where: str, pg: bool) -> str:
+    """(subscription_id, items) rows: each subscription's "productxquantity,…" in id order."""
+    if pg:
+        return (
+            f"(SELECT subscription_id, string_agg(product_id || 'x' || quantity, ',' ORDER BY id) AS items "
+            f"FROM {table}{where} GROUP BY subscription_id)"
+        )
+    return (
+        f"(SELECT subscription_id, group_concat(product_id || 'x' || quantity, ',') AS items "
+        f"FROM (SELECT * FROM {table}{where} ORDER BY subscription_id, id) GROUP BY subscription_id)"
+    )
+
+
+def _pending(where: str) -> str:
+    """Only add-ons still waiting for their order."""
+    return f"{where} AND order_id IS NULL" if where else " WHERE order_id IS NULL"
 
 
 def _params(end: date) -> list:
@@ -140,6 +159,8 @@ def _skipped(raw: object) -> tuple[int, ...]:
 
 
 def _items(raw: str) -> tuple[tuple[int, int], ...]:
+    if not raw:
+        return ()
     parsed = _ITEMS.get(raw)
     if parsed is None:
         parsed = _ITEMS[raw] = tuple(
@@ -163,6 +184,7 @@ def _split(values: tuple) -> tuple[Shape, Profile]:
         held=bool(values[21]),
         time_slot=values[22] or "",
         gift_wrapping=bool(values[23]),
+        addons=_items(values[24]),
     )
     return _dates(shape), profile
 
@@ -203,6 +225,6 @@ def detailed(end: date) -> list[tuple[Shape, Profile, Detailed]]:
         rows = cursor.fetchall()
     out = []
     for values in rows:
-        shape, profile = _split(values[:24])
-        out.append((shape, profile, Detailed(*values[24:30])))
+        shape, profile = _split(values[:PROFILE_COLUMNS])
+        out.append((shape, profile, Detailed(*values[PROFILE_COLUMNS : PROFILE_COLUMNS + 6])))
     return out

@@ -35,6 +35,7 @@ from customers.selectors import blacklist_index
 from notifications.services import notification_send
 from pricing.bulk import benefits_bulk_record
 from pricing.selectors import PricingBook, PricingCatalog
+from subscriptions.bulk import AddonsChanged
 from subscriptions.models import ShopPolicy
 from subscriptions.schedule import ScheduleMemo
 
@@ -125,7 +126,7 @@ class GenerationRun:
                     if on_written is not None:
                         on_written(result)
                 return result
-            except (IntegrityError, StockChanged):
+            except (IntegrityError, StockChanged, AddonsChanged):
                 if attempt == RACE_RETRIES:
                     raise
                 logger.warning("nightly %s: a batch raced another writer; retrying it", self.run_date)
@@ -201,7 +202,7 @@ def _batch_settings() -> None:
 def _read_stock(rows: list[DueRow]) -> dict[int, int]:
     """Tracked stock of the batch's products, read without a lock: the rows are locked (and the
     counts checked again) only when the stock is taken, just before commit (writers._take_stock)."""
-    return stock_levels(product_ids={pid for row in rows for pid, _qty in row.items})
+    return stock_levels(product_ids={pid for row in rows for pid, _qty in row.goods})
 
 
 def _notify_skip(skip: PlannedSkip) -> None:

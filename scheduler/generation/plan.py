@@ -129,7 +129,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
         moved_from, delivery = delivery, ctx.earliest_delivery
         anchor_date, anchor_sequence = delivery, sequence
 
-    taken = _take_stock(row.items, ctx.stock)
+    taken = _take_stock(row.goods, ctx.stock)  # the add-ons' stock too, like the course items
     if taken is None and ctx.shortfall_policy == StockShortfallPolicy.SKIP:
         # Skip from the moved anchor too: from the old one, a missed night's next sequence would be
         # due again at once and the run would skip (and email) every past date one by one.
@@ -138,7 +138,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
             row, anchor_date=anchor_date, anchor_sequence=anchor_sequence, from_sequence=sequence + 1,
             skipped=frozenset(skipped_list),
         )  # fmt: skip
-        short = stock_short_of(ctx.stock, row.items)
+        short = stock_short_of(ctx.stock, row.goods)
         plan.skips.append(
             PlannedSkip(row, sequence, delivery, nxt, skipped_list, short, anchor_date, anchor_sequence)
         )
@@ -149,6 +149,7 @@ def _plan_row(row: DueRow, ctx: PlanContext, plan: BatchPlan, *, already_exists:
     priced = ctx.book.price_subscription_order(
         subscription=row,
         items=row.items,
+        addons=row.addon_items,  # ついで買い: on this order only, at the one-off price
         # 定期回数 after this order: prices and coupons key on it, so an order given back by a
         # cancellation is priced again as that same count (see DESIGN "Counters").
         price_sequence=delivery_number(row.cycle_count),

@@ -122,12 +122,24 @@ class DueRow:
     gift_message: str | None
     # (product_id, quantity) in the order the customer added them.
     items: list[tuple[int, int]] = field(default_factory=list)
+    # Pending ついで買い for this order only: (add-on id, product_id, quantity), in the order added.
+    addons: list[tuple[int, int, int]] = field(default_factory=list)
     # Set while planning (plan._check_address): what the postal data says is wrong, "" when it agrees.
     address_problem: str = ""
 
     @property
     def pk(self) -> int:
         return self.id
+
+    @property
+    def addon_items(self) -> list[tuple[int, int]]:
+        """The add-ons as (product_id, quantity), priced at the one-off price after the items."""
+        return [(pid, qty) for _id, pid, qty in self.addons]
+
+    @property
+    def goods(self) -> list[tuple[int, int]]:
+        """Everything the order takes from stock: the items, then the add-ons."""
+        return self.items + self.addon_items if self.addons else self.items
 
     @property
     def skipped(self) -> frozenset[int]:
@@ -163,7 +175,7 @@ def claim_batch(
     exclude_ids: list[int] | tuple[int, ...] = (),
     after: tuple[date, int] | None = None,
 ) -> list[DueRow]:
-    """Lock and read up to `batch_size` due rows with their items: two queries.
+    """Lock and read up to `batch_size` due rows with their items and pending add-ons: two queries.
 
     Call inside transaction.atomic. On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED, so
     concurrent runs take disjoint batches; rows changed and committed by another run meanwhile are
@@ -189,13 +201,20 @@ def claim_batch(
     by_id = {row.id: row for row in rows}
     where, params = _id_filter("subscription_id", by_id)
     with connection.cursor() as cursor:
+        # Items (addon id NULL) and pending add-ons in one round trip; add-ons are rare, and read
+        # under the subscription locks taken above, so none can change before the batch commits.
         cursor.execute(
-            "SELECT subscription_id, product_id, quantity FROM subscriptions_subscriptionitem "
-            f"WHERE {where} ORDER BY subscription_id, id",
-            params,
+            "SELECT subscription_id, NULL, product_id, quantity, id FROM subscriptions_subscriptionitem "
+            f"WHERE {where} UNION ALL "
+            "SELECT subscription_id, id, product_id, quantity, id FROM subscriptions_subscriptionaddon "
+            f"WHERE order_id IS NULL AND {where} ORDER BY 1, 2 NULLS FIRST, 5",
+            params + params,
         )
-        for subscription_id, product_id, quantity in cursor.fetchall():
-            by_id[subscription_id].items.append((product_id, quantity))
+        for subscription_id, addon_id, product_id, quantity, _id in cursor.fetchall():
+            if addon_id is None:
+                by_id[subscription_id].items.append((product_id, quantity))
+            else:
+                by_id[subscription_id].addons.append((addon_id, product_id, quantity))
     return rows
 
 

@@ -18,6 +18,7 @@ from orders.bulk import order_lines_bulk_create, orders_bulk_create
 from orders.models import OrderStatus, PaymentStatus
 from subscriptions.bulk import (
     RawJSON,
+    addons_bulk_consume,
     schedule_after_existing_order,
     schedule_after_order,
     schedule_after_skip,
@@ -56,6 +57,11 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     for planned, order_id in zip(plan.orders, ids, strict=True):
         planned.order_id = order_id
     order_lines_bulk_create(orders=[(p.order_id, p.priced.lines) for p in plan.orders], copy=copy)
+    # The ついで買い priced onto these orders are theirs now (the rows were read under the batch's locks).
+    addons_bulk_consume(
+        consumed=[(addon_id, p.order_id) for p in plan.orders for addon_id, _pid, _qty in p.row.addons],
+        now=now,
+    )
     events = [
         *(_order_event(p, now) for p in plan.orders),
         *(_skip_event(s, now) for s in plan.skips),
@@ -128,6 +134,9 @@ def _order_event(p: PlannedOrder, now: datetime) -> tuple:
     )
     if p.hold_reasons:
         after += f', "hold_reasons": {json.dumps(p.hold_reasons)}'
+    if p.row.addons:
+        addons = ", ".join(f'"{pid}": {qty}' for _id, pid, qty in p.row.addons)
+        after += f', "addons": {{{addons}}}'
     note = ""
     if p.moved_from is not None:
         moved_from = p.moved_from.isoformat()

@@ -1,6 +1,7 @@
 """Every write to a subscription. Import from here: `from subscriptions.services import subscription_skip_next`."""
 
 from ._common import EventKind
+from .addons import subscription_add_addon, subscription_change_addon, subscription_remove_addon
 from .dates import (
     cycle_or_error,
     subscription_change_cycle,
@@ -35,6 +36,9 @@ __all__ = [
     "TRANSITIONS",
     "EventKind",
     "cycle_or_error",
+    "subscription_add_addon",
+    "subscription_change_addon",
+    "subscription_remove_addon",
     "subscription_add_attention",
     "subscription_cancel",
     "subscription_change_address",

@@ -62,6 +62,9 @@ class EventKind(StrEnum):
     ATTENTION_ADDED = "attention_added"
     ATTENTION_CLEARED = "attention_cleared"
     CYCLE_GIVEN_BACK = "cycle_given_back"
+    ADDON_ADDED = "addon_added"
+    ADDON_CHANGED = "addon_changed"
+    ADDON_REMOVED = "addon_removed"
 
 
 def json_value(value: Any) -> Any:

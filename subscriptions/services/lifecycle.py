@@ -33,6 +33,7 @@ from ._common import (
     save_with_event,
     snapshot,
 )
+from .addons import drop_pending_addons
 from .dates import move_to_first_reachable
 
 S = SubscriptionStatus
@@ -42,6 +43,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUSPENDED: frozenset({S.ACTIVE, S.CANCELLED}),
     S.CANCELLED: frozenset({S.ACTIVE}),
 }
+
+
+# Timeline notes for the shop, kept in Japanese like the nightly run's.
+_ADDONS_DROPPED_ON_PAUSE = "休止のため、次回のついで買いを取り消しました。"
+_ADDONS_DROPPED_ON_CANCEL = "解約のため、次回のついで買いを取り消しました。"
 
 
 def _require_transition(subscription: Subscription, target: str) -> None:
@@ -71,6 +77,7 @@ def subscription_pause(*, subscription_id: int, resume_on: date | None = None, a
         before = snapshot(subscription, ["status", "paused_until"])
         subscription.status = S.PAUSED
         subscription.paused_until = resume_on
+        drop_pending_addons(subscription, actor=actor, note=_ADDONS_DROPPED_ON_PAUSE)
         return save_with_event(
             subscription, actor=actor, kind=EventKind.PAUSED, fields=["status", "paused_until"], before=before
         )
@@ -207,6 +214,7 @@ def subscription_cancel(*, subscription_id: int, reason: str, note: str = "", ac
         subscription.cancelled_at = timezone.now()
         subscription.cancel_reason = reason
         subscription.cancel_note = note
+        drop_pending_addons(subscription, actor=actor, note=_ADDONS_DROPPED_ON_CANCEL)
         return save_with_event(
             subscription, actor=actor, kind=EventKind.CANCELLED, fields=fields, before=before
         )

@@ -3,7 +3,8 @@
 Seeded shop (PostgreSQL, time frozen): the demo courses with per-delivery prices, a few hundred
 subscriptions on varied cycles, some paused with a resume date, skips, a special closure, a sale
 starting mid-horizon, coupons (capped, next-only, expiring) and reserved points, and rows whose
-order was missed (their delivery can no longer be met and moves).
+order was missed (their delivery can no longer be met and moves), and ついで買い on the next order
+of some (with and without a coupon, one product with a sale starting mid-horizon).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from pricing.models import Coupon, PointAccount
 from scheduler.demo_data import demo_subscriptions_create
 from scheduler.demo_seed import seed_all
 from subscriptions.actors import Actor
-from subscriptions.models import ShopPolicy, SpecialDay, Subscription, SubscriptionStatus
-from subscriptions.services import subscription_recompute_next, subscription_skip_next
+from subscriptions.models import ShopPolicy, SpecialDay, Subscription, SubscriptionAddon, SubscriptionStatus
+from subscriptions.services import subscription_add_addon, subscription_recompute_next, subscription_skip_next
 from tests.fees import measure, shop_with_methods
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -61,6 +62,8 @@ def _seed() -> None:
     SubscriptionGift.objects.bulk_create(
         SubscriptionGift(subscription=sub, wrapping=True) for sub in active[116:160]
     )
+    # ついで買い on some of them, wrapped and not, with and without points
+    _addons([*active[10:14], *active[60:64], *active[116:150]], aojiru)
     for sub in active[80:110]:
         with contextlib.suppress(DomainError):  # past its deadline: left as it is
             subscription_skip_next(subscription_id=sub.pk, actor=Actor.system())
@@ -94,6 +97,19 @@ def _coupons(active: list[Subscription]) -> None:
     )
     for coupon, subs in ((capped, active[0:20]), (once, active[20:40]), (ending, active[40:60])):
         Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(coupon=coupon)
+
+
+def _addons(subs: list[Subscription], on_sale: Product) -> None:
+    """ついで買い by the shop (past the customers' deadline for tonight's orders): the product on sale
+    from night 2 for some, another for the rest, varied quantities."""
+    other = Product.objects.exclude(pk=on_sale.pk).order_by("id").first()
+    Product.objects.filter(pk__in=[on_sale.pk, other.pk]).update(addon_available=True)
+    for i, sub in enumerate(subs):
+        product = on_sale if i % 3 == 0 else other
+        with contextlib.suppress(DomainError):  # a paused one among them, say: left as it is
+            subscription_add_addon(
+                subscription_id=sub.pk, product_id=product.pk, quantity=1 + i % 2, actor=Actor.system()
+            )
 
 
 def _points(subs: list[Subscription]) -> None:
@@ -165,6 +181,8 @@ def test_the_forecast_matches_the_dry_run_and_three_real_nights(time_machine) ->
             forecast.nights[night].resumes,
         )
         assert _created(night) == _forecast_for(forecast, night), night
+    # some of them carried ついで買い, now on their orders (and only there)
+    assert SubscriptionAddon.objects.filter(order__creation_date__in=NIGHTS).count() >= 5
     assert sum(forecast.nights[n].resumes for n in NIGHTS) >= 3
     assert forecast.nights[NIGHTS[1]].resumed == 1
     assert Order.objects.filter(creation_date__in=NIGHTS).count() == sum(

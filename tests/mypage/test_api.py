@@ -31,7 +31,8 @@ def test_list_has_items_next_delivery_deadline_actions_upcoming(
     for _ in range(3):
         SubscriptionFactory(customer=customer, anchor_date=subscription.anchor_date)
     api.get("/api/mypage/subscriptions/")  # the first view loads the shop policy into the process
-    with django_assert_max_num_queries(5):  # pricing from the process's cached catalogue: no query
+    # subscriptions + items + pending add-ons (ついで買い) …; pricing from the process's cached catalogue
+    with django_assert_max_num_queries(6):
         response = api.get("/api/mypage/subscriptions/")
     data = response.json()
     assert response.status_code == 200 and len(data) == 4

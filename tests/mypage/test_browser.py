@@ -173,3 +173,55 @@ def test_customer_adds_a_card_with_stripe_elements(browser, live_server, shopper
     method = Subscription.objects.select_related("payment_method").get(pk=subscription.pk).payment_method
     assert method is not None and method.last4 == "4242"
     page.close()
+
+
+def test_customer_adds_one_off_items_in_japanese_and_in_english(browser, live_server, shopper):
+    """ついで買い with the page as served (htmx on): add, change, remove, a refusal; then in English."""
+    from subscriptions.models import SubscriptionAddon
+    from tests.factories import ProductFactory
+
+    customer, subscription = shopper
+    ProductFactory(name="黒酢ドリンク", price=1500, stock=3, addon_available=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="ja-JP")
+    _login(page, live_server, customer)
+    page.goto(f"{live_server.url}/mypage/subscriptions/{subscription.pk}/")
+    section = page.locator("#addons")
+    section.get_by_text("ついで買い（次回のお届けのみ）").wait_for()
+
+    page.select_option("#id_addon_product", label="黒酢ドリンク（¥1,500）")
+    page.fill("#id_addon_quantity", "2")
+    page.click("#addon-add-form button")
+    _message(page, "次回のお届けに商品を追加しました")
+    page.locator(".price-line", has_text="黒酢ドリンク").get_by_text("次回のみ").wait_for()
+    page.locator(".price-line", has_text="黒酢ドリンク").get_by_text("¥3,000").wait_for()
+    page.screenshot(path=ARTIFACTS / "08-addon-added-ja.png", full_page=True)
+    addon = SubscriptionAddon.objects.get(subscription=subscription)
+    assert addon.quantity == 2
+
+    # more than is in stock: refused in words, nothing changes
+    page.fill(f"#id_addon_qty_{addon.pk}", "5")
+    page.click(f"#addon-{addon.pk} form:not(.inline) button")
+    _message(page, "在庫が不足しています（残り3個）")
+    assert SubscriptionAddon.objects.get(pk=addon.pk).quantity == 2
+    page.fill(f"#id_addon_qty_{addon.pk}", "1")
+    page.click(f"#addon-{addon.pk} form:not(.inline) button")
+    _message(page, "次回のみ追加する商品の数量を変更しました")
+    assert SubscriptionAddon.objects.get(pk=addon.pk).quantity == 1
+    page.click(f"#addon-{addon.pk} form.inline button")
+    _message(page, "次回のみ追加する商品を取り消しました")
+    assert not SubscriptionAddon.objects.exists()
+
+    # the same in English, through the language switch
+    page.click("form.lang button[name=language][value=en]")
+    page.goto(f"{live_server.url}/mypage/subscriptions/{subscription.pk}/")
+    section.get_by_text("One-off items (next delivery only)").wait_for()
+    page.select_option("#id_addon_product", label="黒酢ドリンク (¥1,500)")
+    page.click("#addon-add-form button")
+    _message(page, "Added an item to your next delivery")
+    page.locator(".price-line", has_text="黒酢ドリンク").get_by_text("Next order only").wait_for()
+    page.fill("#id_addon_quantity", "9")
+    page.click("#addon-add-form button")
+    _message(page, "Not enough stock of")
+    page.screenshot(path=ARTIFACTS / "09-addon-en.png", full_page=True)
+    assert SubscriptionAddon.objects.get().quantity == 1
+    page.close()

@@ -109,6 +109,8 @@ def test_english_pages_api_and_emails_show_no_japanese_but_the_shops_data(
         _act(client, active.pk, "unskip", {"sequence": max(active.skipped)})
         _act(client, active.pk, "time-slot", {"time_slot": "14-16"})
         _act(client, active.pk, "points", {"mode": "all"})
+        shaker = Product.objects.get(sku="SHAKER-01")
+        added = _act(client, active.pk, "addon-add", {"product_id": shaker.pk, "quantity": "1"})
         refused = _act(client, active.pk, "coupon-apply", {"code": EXPIRED_COUPON})
         _act(client, paused.pk, "resume")
 
@@ -129,6 +131,7 @@ def test_english_pages_api_and_emails_show_no_japanese_but_the_shops_data(
                 "/api/mypage/addresses/",
                 "/api/mypage/payment-methods/",
                 "/api/mypage/points/",
+                "/api/mypage/addon-products/",
             ]
         }
         api_refusal = client.post(
@@ -140,6 +143,7 @@ def test_english_pages_api_and_emails_show_no_japanese_but_the_shops_data(
 
     # then the changes are confirmed and refused in English
     assert "Skipped the next delivery" in after_skip
+    assert "Added an item to your next delivery" in added and "One-off items (next delivery only)" in added
     assert "This coupon expired" in refused
     assert api_refusal.status_code == 400
     assert api_refusal.json()["message"] == "Coupon code not found. Please check what you entered."
@@ -160,7 +164,7 @@ def test_english_pages_api_and_emails_show_no_japanese_but_the_shops_data(
     left = {url: japanese_left(html, shop_data) for url, html in pages.items()}
     assert {url: words for url, words in left.items() if words} == {}
     mails = Notification.objects.filter(customer=demo, kind="mypage_change")
-    assert mails.count() == len(mailoutbox) == 5
+    assert mails.count() == len(mailoutbox) == 6
     for mail in mailoutbox:
         assert japanese_left(mail.subject + mail.body, shop_data) == [], mail.subject
 

@@ -89,9 +89,9 @@ def test_home_query_count_does_not_grow_with_rows(
     for sequence in range(1, 8):
         _order(customer, subscription, sequence)
     logged_in.get("/mypage/")  # the first view loads the shop policy into the process
-    # session, user, customer, subscriptions + items, orders + lines, points, and the next orders'
-    # prices (billing's PricingBook from the process's cached catalogue: no query)
-    with django_assert_max_num_queries(8):
+    # session, user, customer, subscriptions + items + pending add-ons, orders + lines, points, and
+    # the next orders' prices (billing's PricingBook from the process's cached catalogue: no query)
+    with django_assert_max_num_queries(9):
         response = logged_in.get("/mypage/")
     assert response.status_code == 200
 
