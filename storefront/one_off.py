@@ -184,7 +184,7 @@ def one_off_quote(
     )
     priced = book.price_subscription_order(
         subscription=draft, items=items, price_sequence=1, payment_kind=data.payment_kind,
-        address_prefecture=prefecture, remote_island=remote,
+        address_prefecture=prefecture, remote_island=remote, gift_wrapping=False,
     )  # fmt: skip
     if priced.coupon_refusal:
         raise _error(

@@ -266,7 +266,7 @@ def test_the_next_order_price_has_the_add_on_at_its_one_off_price() -> None:
     with on(TODAY):
         _add(sub, course_product, 1)
         _add(sub, other, 2)
-        priced = subscription_next_order_price(subscription=sub, on=TODAY)
+        priced = subscription_next_order_price(subscription=sub, on=TODAY, gift_wrapping=False)
     # then the course line keeps its per-delivery price, the add-ons come last at one-off prices:
     # the course product at its list price, the other at the lowest of sale (1400) and group (1350)
     assert [(line.product_id, line.quantity, line.unit_price) for line in priced.lines] == [
@@ -277,4 +277,4 @@ def test_the_next_order_price_has_the_add_on_at_its_one_off_price() -> None:
     assert priced.items_subtotal == 980 + 3980 + 2700
     with on(TODAY):
         _add(sub, other, 1)  # 3 of them reach the tier price
-        assert subscription_next_order_price(subscription=sub, on=TODAY).lines[-1].unit_price == 1300
+        assert subscription_next_order_price(subscription=sub, on=TODAY, gift_wrapping=False).lines[-1].unit_price == 1300
