@@ -45,93 +45,54 @@ _status, _payment, _slot = _label(OrderStatus), _label(PaymentStatus), _label(Ti
 _payment_kind = _label(PaymentKind)
 
 
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
 def _order_columns(prefix: str) -> list[Column]:
+    """The order columns staff choose from, reading the order's fields through `prefix` (the line
+    export reads them from each line's order)."""
     p = prefix
 
-    def col(key: str, header: str, fields: tuple[str, ...], value: Callable[[dict], object]) -> Column:
-        return Column(key, header, tuple(p + f for f in fields), value)
+    def col(key: str, header: str, field: str, show: Callable[[Any], object] = _blank) -> Column:
+        return Column(key, header, (p + field,), lambda r: show(r[p + field]))
+
+    def address(r: dict) -> str:
+        return f"{r[p + 'ship_city']}{r[p + 'ship_line1']} {r[p + 'ship_line2']}".strip()
 
     return [
-        col("number", gettext_lazy("受注番号"), ("id",), lambda r: f"{r[p + 'id']:08d}"),
-        col("status", gettext_lazy("対応状況"), ("status",), lambda r: _status(r[p + "status"])),
-        col("shipped_on", gettext_lazy("発送日"), ("shipped_on",), lambda r: _d(r[p + "shipped_on"])),
-        col("carrier", gettext_lazy("配送業者"), ("carrier__name",), lambda r: r[p + "carrier__name"] or ""),
-        col(
-            "tracking_number",
-            gettext_lazy("配送伝票番号"),
-            ("tracking_number",),
-            lambda r: r[p + "tracking_number"],
-        ),
-        col("order_id", gettext_lazy("受注ID"), ("id",), lambda r: r[p + "id"]),
-        col(
-            "payment_status",
-            gettext_lazy("決済状況"),
-            ("payment_status",),
-            lambda r: _payment(r[p + "payment_status"]),
-        ),
-        col(
-            "creation_date", gettext_lazy("受注日"), ("creation_date",), lambda r: _d(r[p + "creation_date"])
-        ),
-        col(
-            "delivery_date",
-            gettext_lazy("お届け日"),
-            ("delivery_date",),
-            lambda r: _d(r[p + "delivery_date"]),
-        ),
-        col(
-            "time_slot",
-            gettext_lazy("お届け時間帯"),
-            ("delivery_time_slot",),
-            lambda r: _slot(r[p + "delivery_time_slot"]),
-        ),
-        col(
-            "customer_name",
-            gettext_lazy("注文者氏名"),
-            ("customer__name",),
-            lambda r: r[p + "customer__name"],
-        ),
-        col(
-            "email",
-            gettext_lazy("メールアドレス"),
-            ("customer__user__email",),
-            lambda r: r[p + "customer__user__email"],
-        ),
-        col("ship_name", gettext_lazy("お届け先氏名"), ("ship_name",), lambda r: r[p + "ship_name"]),
-        col(
-            "postal_code",
-            gettext_lazy("郵便番号"),
-            ("ship_postal_code",),
-            lambda r: r[p + "ship_postal_code"],
-        ),
-        col("prefecture", gettext_lazy("都道府県"), ("ship_prefecture",), lambda r: r[p + "ship_prefecture"]),
-        col(
+        col("number", gettext_lazy("受注番号"), "id", lambda v: f"{v:08d}"),
+        col("status", gettext_lazy("対応状況"), "status", _status),
+        col("shipped_on", gettext_lazy("発送日"), "shipped_on", _d),
+        col("carrier", gettext_lazy("配送業者"), "carrier__name"),
+        col("tracking_number", gettext_lazy("配送伝票番号"), "tracking_number"),
+        col("order_id", gettext_lazy("受注ID"), "id"),
+        col("payment_status", gettext_lazy("決済状況"), "payment_status", _payment),
+        col("creation_date", gettext_lazy("受注日"), "creation_date", _d),
+        col("delivery_date", gettext_lazy("お届け日"), "delivery_date", _d),
+        col("time_slot", gettext_lazy("お届け時間帯"), "delivery_time_slot", _slot),
+        col("customer_name", gettext_lazy("注文者氏名"), "customer__name"),
+        col("email", gettext_lazy("メールアドレス"), "customer__user__email"),
+        col("ship_name", gettext_lazy("お届け先氏名"), "ship_name"),
+        col("postal_code", gettext_lazy("郵便番号"), "ship_postal_code"),
+        col("prefecture", gettext_lazy("都道府県"), "ship_prefecture"),
+        Column(
             "address",
             gettext_lazy("住所"),
-            ("ship_city", "ship_line1", "ship_line2"),
-            lambda r: f"{r[p + 'ship_city']}{r[p + 'ship_line1']} {r[p + 'ship_line2']}".strip(),
+            tuple(p + f for f in ("ship_city", "ship_line1", "ship_line2")),
+            address,
         ),
-        col("phone", gettext_lazy("電話番号"), ("ship_phone",), lambda r: r[p + "ship_phone"]),
-        col(
-            "payment_kind",
-            gettext_lazy("支払方法"),
-            ("payment_kind",),
-            lambda r: _payment_kind(r[p + "payment_kind"]),
-        ),
-        col(
-            "course",
-            gettext_lazy("定期コース"),
-            ("subscription__course__name",),
-            lambda r: r[p + "subscription__course__name"] or "",
-        ),
-        col("sequence", gettext_lazy("定期回数"), ("sequence",), lambda r: r[p + "sequence"] or ""),
-        col(
-            "items_subtotal", gettext_lazy("商品小計"), ("items_subtotal",), lambda r: r[p + "items_subtotal"]
-        ),
-        col("shipping_fee", gettext_lazy("送料"), ("shipping_fee",), lambda r: r[p + "shipping_fee"]),
-        col("cod_fee", gettext_lazy("代引手数料"), ("cod_fee",), lambda r: r[p + "cod_fee"]),
-        col("discount_total", gettext_lazy("割引"), ("discount_total",), lambda r: r[p + "discount_total"]),
-        col("points_used", gettext_lazy("利用ポイント"), ("points_used",), lambda r: r[p + "points_used"]),
-        col("total", gettext_lazy("合計"), ("total",), lambda r: r[p + "total"]),
+        col("phone", gettext_lazy("電話番号"), "ship_phone"),
+        col("payment_kind", gettext_lazy("支払方法"), "payment_kind", _payment_kind),
+        col("course", gettext_lazy("定期コース"), "subscription__course__name"),
+        col("sequence", gettext_lazy("定期回数"), "sequence"),
+        col("items_subtotal", gettext_lazy("商品小計"), "items_subtotal"),
+        col("shipping_fee", gettext_lazy("送料"), "shipping_fee"),
+        col("cod_fee", gettext_lazy("代引手数料"), "cod_fee"),
+        col("wrapping_fee", gettext_lazy("ギフト包装料"), "wrapping_fee"),
+        col("discount_total", gettext_lazy("割引"), "discount_total"),
+        col("points_used", gettext_lazy("利用ポイント"), "points_used"),
+        col("total", gettext_lazy("合計"), "total"),
     ]
 
 

@@ -145,79 +145,76 @@ def plan_row(row: CsvRow, order: Order | None, key: int | None, carriers: dict[s
         plan.errors.append(RowError(row.number, NUMBER, _("受注が見つかりません: %(key)s") % {"key": key}))
     if order is None:
         return plan
-    cells = row.cells
     shipping = {
         "carrier_id": order.carrier_id,
         "tracking_number": order.tracking_number,
         "shipped_on": order.shipped_on,
     }
-    carrier_name = order.carrier.name if order.carrier_id else ""
-
+    cells = row.cells
     if cells.get(CARRIER):
-        carrier = carriers.get(cells[CARRIER]) or carriers.get(cells[CARRIER].lower())
-        if carrier is None:
-            plan.errors.append(
-                RowError(
-                    row.number, CARRIER, _("配送業者が見つかりません: %(name)s") % {"name": cells[CARRIER]}
-                )
-            )
-        elif carrier.pk != order.carrier_id:
-            plan.changes.append((CARRIER, carrier_name, carrier.name))
-            shipping["carrier_id"] = carrier.pk
+        _plan_carrier(plan, cells[CARRIER], order, carriers, shipping)
     if cells.get(TRACKING):
-        number = cells[TRACKING].translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
-        if not _TRACKING.match(number):
-            plan.errors.append(
-                RowError(
-                    row.number,
-                    TRACKING,
-                    _("配送伝票番号は英数字とハイフンの40文字以内です: %(value)s")
-                    % {"value": cells[TRACKING]},
-                )
-            )
-        elif number != order.tracking_number:
-            plan.changes.append((TRACKING, order.tracking_number, number))
-            shipping["tracking_number"] = number
+        _plan_tracking(plan, cells[TRACKING], order, shipping)
     if cells.get(SHIPPED_ON):
-        shipped_on = _parse_date(cells[SHIPPED_ON])
-        if shipped_on is None:
-            plan.errors.append(
-                RowError(
-                    row.number,
-                    SHIPPED_ON,
-                    _("日付は YYYY-MM-DD または YYYY/MM/DD で指定してください: %(value)s")
-                    % {"value": cells[SHIPPED_ON]},
-                )
-            )
-        elif shipped_on != order.shipped_on:
-            plan.changes.append(
-                (SHIPPED_ON, order.shipped_on.isoformat() if order.shipped_on else "", shipped_on.isoformat())
-            )
-            shipping["shipped_on"] = shipped_on
+        _plan_shipped_on(plan, cells[SHIPPED_ON], order, shipping)
     if cells.get(STATUS):
-        status = _status_by_label().get(cells[STATUS])
-        if status is None:
-            plan.errors.append(
-                RowError(row.number, STATUS, _("対応状況が不明です: %(value)s") % {"value": cells[STATUS]})
-            )
-        elif status != order.status:
-            if status not in ORDER_TRANSITIONS[order.status]:
-                plan.errors.append(
-                    RowError(
-                        row.number,
-                        STATUS,
-                        _("受注状態を「%(old)s」から「%(new)s」に変更することはできません。")
-                        % {"old": order.get_status_display(), "new": OrderStatus(status).label},
-                    )
-                )
-            else:
-                plan.changes.append((STATUS, str(order.get_status_display()), str(OrderStatus(status).label)))
-                plan.status = status
+        _plan_status(plan, cells[STATUS], order)
     if plan.status == OrderStatus.SHIPPED and not shipping["tracking_number"]:
         plan.errors.append(RowError(row.number, TRACKING, _("発送済みにするには配送伝票番号が必要です。")))
     if any(column in (CARRIER, TRACKING, SHIPPED_ON) for column, _b, _a in plan.changes):
         plan.shipping = shipping
     return plan
+
+
+def _plan_carrier(
+    plan: RowPlan, cell: str, order: Order, carriers: dict[str, Carrier], shipping: dict[str, Any]
+) -> None:
+    carrier = carriers.get(cell) or carriers.get(cell.lower())
+    if carrier is None:
+        plan.errors.append(
+            RowError(plan.row, CARRIER, _("配送業者が見つかりません: %(name)s") % {"name": cell})
+        )
+    elif carrier.pk != order.carrier_id:
+        plan.changes.append((CARRIER, order.carrier.name if order.carrier_id else "", carrier.name))
+        shipping["carrier_id"] = carrier.pk
+
+
+def _plan_tracking(plan: RowPlan, cell: str, order: Order, shipping: dict[str, Any]) -> None:
+    number = cell.translate(str.maketrans("０１２３４５６７８９－ー", "0123456789--"))
+    if not _TRACKING.match(number):
+        message = _("配送伝票番号は英数字とハイフンの40文字以内です: %(value)s") % {"value": cell}
+        plan.errors.append(RowError(plan.row, TRACKING, message))
+    elif number != order.tracking_number:
+        plan.changes.append((TRACKING, order.tracking_number, number))
+        shipping["tracking_number"] = number
+
+
+def _plan_shipped_on(plan: RowPlan, cell: str, order: Order, shipping: dict[str, Any]) -> None:
+    shipped_on = _parse_date(cell)
+    if shipped_on is None:
+        message = _("日付は YYYY-MM-DD または YYYY/MM/DD で指定してください: %(value)s") % {"value": cell}
+        plan.errors.append(RowError(plan.row, SHIPPED_ON, message))
+    elif shipped_on != order.shipped_on:
+        before = order.shipped_on.isoformat() if order.shipped_on else ""
+        plan.changes.append((SHIPPED_ON, before, shipped_on.isoformat()))
+        shipping["shipped_on"] = shipped_on
+
+
+def _plan_status(plan: RowPlan, cell: str, order: Order) -> None:
+    status = _status_by_label().get(cell)
+    if status is None:
+        plan.errors.append(RowError(plan.row, STATUS, _("対応状況が不明です: %(value)s") % {"value": cell}))
+    elif status != order.status:
+        old, new = str(order.get_status_display()), str(OrderStatus(status).label)
+        if status not in ORDER_TRANSITIONS[order.status]:
+            message = _("受注状態を「%(old)s」から「%(new)s」に変更することはできません。") % {
+                "old": old,
+                "new": new,
+            }
+            plan.errors.append(RowError(plan.row, STATUS, message))
+        else:
+            plan.changes.append((STATUS, old, new))
+            plan.status = status
 
 
 def order_updates_import(

@@ -30,7 +30,6 @@ from billing.services.payment_methods import (
 from billing.services.payments import payment_charge_order
 from catalog.models import Course, CourseCycle
 from core.errors import Conflict, DomainError, NotFound
-from core.money import format_yen
 from customers.islands import is_remote_island
 from customers.models import Address, Customer
 from customers.postal import postal_lookup
@@ -58,6 +57,7 @@ from subscriptions.selectors import (
 from subscriptions.services import subscription_create, subscription_record_order
 
 from . import terms
+from .confirmation import confirmation_sections, terms_version
 from .first_dates import first_delivery_choices, first_delivery_range
 from .models import Checkout, CheckoutChannel, FinalConfirmation
 
@@ -203,24 +203,13 @@ def _coupon(code: str) -> Coupon | None:
     return coupon
 
 
-def checkout_quote(
-    *, data: CheckoutInput, customer: Customer | None = None, staff: bool = False, today: date | None = None
-) -> Quote:
-    """Check every choice and price the first and later deliveries exactly as the nightly run will.
-
-    Raises DomainError (a 4xx with a code, a message and the field) for the first bad choice.
-    """
-    today = today or today_in_shop()
-    course = _course(data.course_code, staff=staff)
-    cycle_row = _cycle(course, data.cycle_id)
-    if not 1 <= data.quantity <= MAX_QUANTITY:
-        raise _error(
-            "invalid_quantity", _("数量は1〜%(max)dでお選びください。") % {"max": MAX_QUANTITY}, "quantity"
-        )
-    policy = ShopPolicy.current()
-    calendar = policy.business_calendar()
+def _first_date(
+    data: CheckoutInput, *, staff: bool, today: date, policy: ShopPolicy
+) -> tuple[date, date, date]:
+    """(first delivery date, earliest, latest): the chosen date checked against the shop's window
+    (staff may place any date from today on, e.g. a phone order for a later month)."""
     earliest, latest = first_delivery_range(
-        first_creation=first_creation_date(policy, today), today=today, calendar=calendar,
+        first_creation=first_creation_date(policy, today), today=today, calendar=policy.business_calendar(),
         lead_days=policy.lead_days, window_days=policy.date_change_max_days,
     )  # fmt: skip
     first_date = data.first_delivery_date or earliest
@@ -231,13 +220,23 @@ def checkout_quote(
             % {"earliest": terms.format_date(earliest), "latest": terms.format_date(latest)},
             "first_delivery_date",
         )
+    return first_date, earliest, latest
+
+
+def _check_choices(data: CheckoutInput) -> None:
+    """Quantity, time slot and payment kind are among the offered ones."""
+    if not 1 <= data.quantity <= MAX_QUANTITY:
+        raise _error(
+            "invalid_quantity", _("数量は1〜%(max)dでお選びください。") % {"max": MAX_QUANTITY}, "quantity"
+        )
     if data.time_slot not in TimeSlot.values:
         raise _error("invalid_time_slot", _("お届け時間帯が正しくありません。"), "time_slot")
     if data.payment_kind not in PAYMENT_KINDS:
         raise _error("invalid_payment_kind", _("お支払い方法が正しくありません。"), "payment_kind")
-    prefecture, city, remote = _where(data, customer)
-    coupon = _coupon(data.coupon_code)
-    points = data.points
+
+
+def _check_points(points: int, customer: Customer | None) -> None:
+    """Points are for signed-in members, up to their balance."""
     if points < 0:
         raise _error("invalid_points", _("ポイントは0以上で入力してください。"), "points")
     if points and (customer is None or not customer.is_member):
@@ -251,14 +250,21 @@ def checkout_quote(
             % {"balance": f"{points_balance(customer):,}"},
             "points",
         )
-    cycle = course_cycle_to_cycle(cycle_row)
-    items = [(item.product_id, item.quantity * data.quantity) for item in course.items.all()]
+
+
+def _price_first_and_later(
+    *, data: CheckoutInput, customer: Customer | None, course: Course, coupon: Coupon | None,
+    items: list[tuple[int, int]], prefecture: str, remote: bool, today: date,
+) -> tuple[PricingBook, PricedOrder, PricedOrder]:  # fmt: skip
+    """The first order and each later one, priced by the nightly run's book: the first with the
+    points and the coupon, later ones without points and with the coupon only if it outlives the
+    first. A coupon that never applies is refused; one for later deliveries only (2回目〜) is fine."""
     draft = Subscription(
         customer_id=customer.pk if customer else None,
         course=course,
         coupon=coupon,
-        points_reservation=PointsReservation.AMOUNT if points else PointsReservation.NONE,
-        points_reservation_amount=points,
+        points_reservation=PointsReservation.AMOUNT if data.points else PointsReservation.NONE,
+        points_reservation_amount=data.points,
         delivery_time_slot=data.time_slot,
     )
     book = PricingBook.load(subscriptions=[draft], on=today)
@@ -266,7 +272,6 @@ def checkout_quote(
         subscription=draft, items=items, price_sequence=1, payment_kind=data.payment_kind,
         address_prefecture=prefecture, remote_island=remote, gift_wrapping=False,
     )  # fmt: skip
-    # Later deliveries: no points (they are for this order), the coupon only if it outlives the first.
     later_coupon = coupon_terms(coupon) if coupon and coupon.applies_to != CouponAppliesTo.NEXT else None
     later = book.catalog.price(
         items=items, course_id=course.pk, group_id=customer.group_id if customer else None,
@@ -275,8 +280,33 @@ def checkout_quote(
     )  # fmt: skip
     refusal = first.coupon_refusal
     if refusal and (refusal != "coupon_not_applicable" or later.coupon_id is None):
-        # A coupon for later deliveries only (2回目〜) is fine; one that never applies is refused.
         raise _error(refusal, coupon_refusal_message(refusal, coupon), "coupon_code")
+    return book, first, later
+
+
+def checkout_quote(
+    *, data: CheckoutInput, customer: Customer | None = None, staff: bool = False, today: date | None = None
+) -> Quote:
+    """Check every choice and price the first and later deliveries exactly as the nightly run will.
+
+    Raises DomainError (a 4xx with a code, a message and the field) for the first bad choice.
+    """
+    today = today or today_in_shop()
+    course = _course(data.course_code, staff=staff)
+    cycle_row = _cycle(course, data.cycle_id)
+    _check_choices(data)
+    policy = ShopPolicy.current()
+    first_date, earliest, latest = _first_date(data, staff=staff, today=today, policy=policy)
+    prefecture, city, remote = _where(data, customer)
+    coupon = _coupon(data.coupon_code)
+    _check_points(data.points, customer)
+    cycle = course_cycle_to_cycle(cycle_row)
+    items = [(item.product_id, item.quantity * data.quantity) for item in course.items.all()]
+    book, first, later = _price_first_and_later(
+        data=data, customer=customer, course=course, coupon=coupon, items=items,
+        prefecture=prefecture, remote=remote, today=today,
+    )  # fmt: skip
+    calendar = policy.business_calendar()
     second = delivery_date(cycle, anchor_date=first_date, anchor_sequence=1, sequence=2)
     quote = Quote(
         course=course,
@@ -305,97 +335,9 @@ def checkout_quote(
     quote.delivery = delivery_shown(
         catalog=book.catalog, priced=first, prefecture=prefecture, remote_island=remote
     )
-    quote.terms_version = _terms_version(quote)
+    quote.terms_version = terms_version(quote)
     quote.sections = confirmation_sections(quote, policy)
     return quote
-
-
-def _terms_version(quote: Quote) -> str:
-    """A fingerprint of what the confirmation screen states (amounts, dates, cycle, payment), in no
-    language: a placement whose quote no longer matches the one confirmed is refused."""
-    data = [
-        quote.course_version, quote.items, quote.cycle, quote.first_delivery_date, quote.second_delivery_date,
-        quote.time_slot, quote.payment_kind, quote.prefecture, quote.remote_island,
-        quote.coupon.pk if quote.coupon else None, quote.points,
-        [asdict(line) for line in quote.first.lines], quote.first.order_fields(),
-        [asdict(line) for line in quote.later.lines], quote.later.order_fields(), quote.min_total,
-    ]  # fmt: skip
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def confirmation_sections(quote: Quote, policy: ShopPolicy | None = None) -> list[dict]:
-    """The final-confirmation screen (特定商取引法 第12条の6) as headings and rows, in the active
-    language: the screen, the API and the stored record all use these same words."""
-    policy = policy or ShopPolicy.current()
-    kind_label = str(PaymentKind(quote.payment_kind).label)
-    slot = str(TimeSlot(quote.time_slot).label)
-    quantity_rows = [
-        [line.product_name, _("%(n)d個（毎回）") % {"n": line.quantity}] for line in quote.first.lines
-    ]
-    sections = [
-        {"id": "quantity", "heading": _("分量（毎回のお届け内容）"), "rows": quantity_rows},
-        {
-            "id": "first",
-            "heading": _("初回のお支払い金額"),
-            "rows": terms.amount_rows(quote.first, quote.delivery),
-        },
-        {
-            "id": "later",
-            "heading": _("2回目以降のお支払い金額（1回あたり）"),
-            "rows": terms.amount_rows(quote.later, quote.delivery),
-        },
-    ]
-    if quote.min_total is not None:
-        sections.append(
-            {
-                "id": "minimum",
-                "heading": _("お約束の回数"),
-                "rows": [
-                    [_("最低継続回数"), _("%(n)d回") % {"n": quote.course.min_deliveries}],
-                    [
-                        _("%(n)d回分のお支払い総額（税込）") % {"n": quote.course.min_deliveries},
-                        format_yen(quote.min_total),
-                    ],
-                ],
-            }
-        )
-    sections += [
-        {
-            "id": "payment",
-            "heading": _("お支払い方法と時期"),
-            "rows": [
-                [_("お支払い方法"), kind_label],
-                [_("お支払い時期"), terms.payment_timing(quote.payment_kind, policy)],
-            ],
-        },
-        {
-            "id": "delivery",
-            "heading": _("お届けの時期"),
-            "rows": [
-                [_("お届け周期"), terms.cycle_label(quote.cycle)],
-                [_("初回お届け日"), terms.format_date(quote.first_delivery_date)],
-                [_("2回目お届け予定日"), terms.format_date(quote.second_delivery_date)],
-                [_("お届け時間帯"), slot],
-                *terms.delivery_rows(quote.delivery),
-            ],
-        },
-        {
-            "id": "deadline",
-            "heading": _("お申し込みの期限"),
-            "rows": [
-                [
-                    _("期限"),
-                    _("この内容でのお申し込みは本日中に確定してください（初回お届け日を守るため）。"),
-                ]
-            ],
-        },
-        {
-            "id": "cancel",
-            "heading": _("解約について"),
-            "rows": [[_("解約条件"), line] for line in terms.cancellation_lines(quote.course, policy)],
-        },
-    ]
-    return sections
 
 
 @dataclass(frozen=True)
