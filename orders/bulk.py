@@ -3,13 +3,17 @@ bulk_create elsewhere). Rows come in ORDER_COLUMNS order; lines are any objects 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
-from core.copy import copy_field, copy_rows, copy_text, next_ids
+from core.copy import copy_field, copy_rows, copy_text, next_ids, use_copy
+from notifications.bulk import notifications_bulk_queue
 
-from .mails import order_mails_on_moves
+from .mails import MovedOrder, order_mail_refs
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from .services import _TIMESTAMP_ON
 from .signals import order_status_changed
@@ -70,43 +74,103 @@ def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -
     copy_text("orders_orderline", _LINE_COLUMNS, "".join(parts))
 
 
-def orders_bulk_set_status(
-    *, orders: list[Order], status: str, notes: dict[int, str], notify: bool = True
-) -> list[OrderEvent]:
-    """order_set_status for many locked orders (the charge stage's settlement): one UPDATE, the
-    events in one INSERT, the shop's mails in one more, and order_status_changed for each, as the
-    one-by-one move sends it. Only plain moves: a cancellation or a hold release carries stock and
-    counters and goes through orders.services one order at a time."""
-    if not orders:
-        return []
-    if status in (OrderStatus.CANCELLED, OrderStatus.RETURNED) or status == OrderStatus.NEW:
-        raise ValueError(f"not a plain move: {status}")
-    for order in orders:
-        if status not in ORDER_TRANSITIONS[order.status]:
-            raise ValueError(f"order {order.pk}: {order.status} -> {status} is not allowed")
+@dataclass(frozen=True, slots=True)
+class BulkMove:
+    """One order's move in orders_bulk_apply_moves. `payment_status`, when set, is the payment move
+    billing decided (billing.payment_states): written in the same UPDATE, its event before the
+    status event, as payment_set_status then order_set_status leave them one by one."""
+
+    order_id: int
+    status_before: str
+    status: str
+    note: str
+    customer_id: int
+    email: str
+    language: str
+    payment_kind: str = ""
+    payment_before: str = ""
+    payment_status: str = ""
+    payment_note: str = ""
+
+
+def orders_bulk_apply_moves(*, moves: list[BulkMove]) -> None:
+    """order_set_status for many locked orders (the charge stage's settlement): one UPDATE per
+    (status, payment status) pair, the events with one COPY, the shop's mails as outbox rows written
+    by reference (orders.mails.order_mail_refs, rendered at send) and order_status_changed for
+    each, as the one-by-one move sends it. Only plain moves: a cancellation or a hold release
+    carries stock and counters and goes through orders.services one order at a time."""
+    if not moves:
+        return
+    for move in moves:
+        if move.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.NEW):
+            raise ValueError(f"not a plain move: {move.status}")
+        if move.status not in ORDER_TRANSITIONS[move.status_before]:
+            raise ValueError(f"order {move.order_id}: {move.status_before} -> {move.status} is not allowed")
     now = timezone.now()
-    stamp = _TIMESTAMP_ON.get(status)
-    changes = {"status": status, "updated_at": now, **({stamp: now} if stamp else {})}
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(**changes)
-    befores = [o.status for o in orders]
-    for order in orders:
-        for name, value in changes.items():
-            setattr(order, name, value)
-    events = OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order=order,
-                kind="status_changed",
-                before={"status": before},
-                after={"status": status},
-                note=notes.get(order.pk, ""),
-            )
-            for order, before in zip(orders, befores, strict=True)
-        ],
-        batch_size=1000,
+    groups: dict[tuple[str, str], list[int]] = {}
+    for move in moves:
+        groups.setdefault((move.status, move.payment_status), []).append(move.order_id)
+    for (status, payment_status), ids in groups.items():
+        stamp = _TIMESTAMP_ON.get(status)
+        changes = {"status": status, "updated_at": now, **({stamp: now} if stamp else {})}
+        if payment_status:
+            changes["payment_status"] = payment_status
+        Order.objects.filter(pk__in=ids).update(**changes)
+    event_ids = _write_move_events(moves, now)
+    notifications_bulk_queue(
+        mails=order_mail_refs(
+            moves=[
+                MovedOrder(m.order_id, m.status, event_id, m.payment_kind, m.customer_id, m.email, m.language)
+                for m, event_id in zip(moves, event_ids, strict=True)
+            ]
+        )
     )
-    if notify:
-        order_mails_on_moves(moves=list(zip(orders, events, strict=True)))
-    for order, before in zip(orders, befores, strict=True):
-        order_status_changed.send(sender=Order, order=order, before=before, after=status, actor_user=None)
-    return events
+    if order_status_changed.receivers:
+        for move in moves:
+            # The row as it is now, for the receivers (the fields a status move changes and the keys).
+            order = Order(
+                id=move.order_id,
+                status=move.status,
+                payment_status=move.payment_status or move.payment_before,
+                payment_kind=move.payment_kind,
+                customer_id=move.customer_id,
+                updated_at=now,
+            )
+            order_status_changed.send(
+                sender=Order, order=order, before=move.status_before, after=move.status, actor_user=None
+            )
+
+
+def _write_move_events(moves: list[BulkMove], now: datetime) -> list[int]:
+    """Each move's payment event (when it has one) then its status event; the status events' ids."""
+    events: list[tuple[int, str, dict, dict, str]] = []
+    status_at: list[int] = []
+    for m in moves:
+        if m.payment_status:
+            before, after = {"payment_status": m.payment_before}, {"payment_status": m.payment_status}
+            events.append((m.order_id, "payment_status_changed", before, after, m.payment_note))
+        status_at.append(len(events))
+        events.append(
+            (m.order_id, "status_changed", {"status": m.status_before}, {"status": m.status}, m.note)
+        )
+    if not use_copy():
+        objs = OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(order_id=o, kind=k, before=b, after=a, note=n, created_at=now)
+                for o, k, b, a, n in events
+            ],
+            batch_size=1000,
+        )
+        return [objs[i].pk for i in status_at]
+    ids = next_ids("orders_orderevent", len(events))
+    stamp = now.isoformat()
+    copy_text(
+        "orders_orderevent",
+        ("id", "order_id", "kind", "before", "after", "note", "created_at"),
+        "".join(
+            f"{i}\t{o}\t{k}\t{copy_field(json.dumps(b, ensure_ascii=False))}"
+            f"\t{copy_field(json.dumps(a, ensure_ascii=False))}\t{copy_field(n)}\t{stamp}\n"
+            for i, (o, k, b, a, n) in zip(ids, events, strict=True)
+        ),
+    )
+    return [ids[i] for i in status_at]
