@@ -89,6 +89,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'teiki.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Seconds a connection is kept between requests and Celery tasks (0: a new one each time). A card
+# charge task is a few milliseconds of work; opening a PostgreSQL connection for each cost as much.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web requests, Stripe webhooks and in-process nightly run share one file. WAL lets
     # readers go on while a write runs; IMMEDIATE takes the write lock when a transaction begins, so a
