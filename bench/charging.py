@@ -3,19 +3,23 @@
 Builds N due subscriptions (bench/nightly.py's data) in the EMPTY PostgreSQL database named by
 DATABASE_URL, a share of them paying by card (--card-share, default 10 %) and the rest by bank
 transfer, konbini and cash on delivery in turn, plus --baseline-sample more offline ones. It starts
-localstripe and --workers Celery worker processes (prefork) on the broker in REDIS_URL, then:
+localstripe (its own port, --port) and --workers Celery worker processes (prefork) on the broker
+in REDIS_URL, with CONN_MAX_AGE (--conn-max-age, production's 60), then:
 
 1. localstripe's own ceiling: a bare Stripe client in 8 threads creating confirmed off-session
-   PaymentIntents (what the gateway's charge sends) for --ceiling-seconds;
+   PaymentIntents (what the gateway's charge sends) for --ceiling-seconds; again for 5 s at the end;
 2. the whole night as run_pipeline runs it (resumes, generation, the charge stage, dunning,
    reminders, point expiry, outbox sweep), timed per stage, then the wait until the workers have
-   charged every card order under PAYMENT_RATE_LIMIT_PER_SECOND (--rate, default 200);
-3. before the charge stage, the one-by-one path (payment_charge_order per order, the code before
-   billing.bulk) on the baseline sample's offline orders, so before/after are paired in one run.
+   charged every card order under PAYMENT_RATE_LIMIT_PER_SECOND (--rate, default 200) and sent
+   every mail the settlement wrote by reference;
+3. before the charge stage, the one-by-one path (payment_charge_order per order, mails rendered and
+   sent inline) on the baseline sample's offline orders, so before/after are paired in one run, as
+   are the settlement and generation.
 
-Prints figures; the last line is JSON: offline_per_second (bulk), offline_one_by_one_per_second,
-card_charges_per_second against rate_limit and localstripe_ceiling_per_second, seconds with and
-without charging and their ratio, load averages. Figures are measured, never asserted.
+Prints figures; the last line is JSON: offline_per_second (bulk) against generation_per_second and
+offline_one_by_one_per_second, card_charges_per_second against rate_limit and localstripe's
+ceiling, seconds with and without charging and their ratio, load averages per phase. Figures are
+measured, never asserted.
 """
 
 from __future__ import annotations
@@ -193,7 +197,109 @@ def _per_second(count: float, seconds: float | None) -> float | None:
     return round(count / seconds, 1) if seconds else None
 
 
-def main() -> None:  # noqa: PLR0915 - one night, measured stage by stage
+def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
+    """The night stage by stage, with the paired one-by-one sample; the raw measurements."""
+    from bench.nightly import RUN_DATE
+    from billing.bulk import payments_bulk_settle, settleable_orders
+    from billing.stages import stage_charge_new_orders
+    from notifications.models import Notification
+    from orders.models import Order
+    from orders.models import PaymentStatus as P
+    from scheduler.generation import generate_due
+    from scheduler.pipeline import AFTER_GENERATION, BEFORE_GENERATION
+
+    m: dict = {"timings": {}, "load": {}}
+    timings = m["timings"]
+    night = time.monotonic()
+    _timed_stages(BEFORE_GENERATION, RUN_DATE, timings)
+    t = time.monotonic()
+    m["generated"] = generate_due(run_date=RUN_DATE, workers=args.gen_workers)
+    timings["generation"] = time.monotonic() - t
+    m["load"]["generation"] = _load()
+    # The paired "before": the sample's offline orders one by one, outside the night's clock.
+    paused = time.monotonic()
+    sample = settleable_orders(run_date=RUN_DATE).filter(subscription_id__gt=args.due)
+    m["sample_ids"] = list(sample.order_by("pk").values_list("pk", flat=True))
+    m["one_by_one"] = _one_by_one(m["sample_ids"], RUN_DATE)
+    m["load"]["one_by_one"] = _load()
+    paused = time.monotonic() - paused
+    m["offline_due"] = settleable_orders(run_date=RUN_DATE).count()
+    m["cards_due"] = Order.objects.filter(payment_status=P.UNPAID, status="new", payment_kind="card").count()
+    mails_before = Notification.objects.count()
+    t = time.monotonic()
+    m["settled"] = payments_bulk_settle(run_date=RUN_DATE)
+    timings["settle_bulk"] = time.monotonic() - t
+    m["load"]["settle"] = _load()
+    m["mails_queued"] = Notification.objects.count() - mails_before
+    t = time.monotonic()
+    m["charge_counters"] = stage_charge_new_orders(RUN_DATE)  # only card orders are left: queued
+    timings["charge_queue"] = time.monotonic() - t
+    charges_started = t
+    _timed_stages([s for s in AFTER_GENERATION if s is not stage_charge_new_orders], RUN_DATE, timings)
+    m["without"] = time.monotonic() - night - paused - timings["settle_bulk"] - timings["charge_queue"]
+    # Wait for the workers: every queued card order paid, failed or otherwise out of "processing".
+    left = Order.objects.filter(
+        payment_kind="card", status="new", payment_status__in=(P.UNPAID, P.PROCESSING)
+    )
+    first_paid, last_paid = _wait_until(left.count, worker)
+    m["load"]["charging"] = _load()
+    # And for the mails the settlement wrote by reference (the workers render and send them).
+    _first, mails_done = _wait_until(Notification.objects.filter(status="pending").count, worker, poll=0.5)
+    m["mails_done"] = mails_done - charges_started
+    m["with_charging"] = last_paid - night - paused
+    m["charge_seconds"] = last_paid - charges_started
+    m["steady_seconds"] = last_paid - first_paid if first_paid else None
+    m["paid"] = Order.objects.filter(payment_kind="card", payment_status=P.PAID).count()
+    return m
+
+
+def _figures(
+    args: argparse.Namespace, m: dict, ceiling: tuple[float, float], built: float, cards: int
+) -> dict:
+    timings, generated, settled = m["timings"], m["generated"], m["settled"]
+    offline_rate = settled["awaiting_offline"] / timings["settle_bulk"] if timings["settle_bulk"] else 0
+    gen_rate = generated.orders_created / timings["generation"]
+    card_rate = m["cards_due"] / m["charge_seconds"] if m["charge_seconds"] else 0
+    return {
+        "due": args.due,
+        "orders_created": generated.orders_created,
+        "held": generated.held,
+        "build_seconds": round(built, 1),
+        "generation_seconds": round(timings["generation"], 2),
+        "generation_per_second": round(gen_rate),
+        "offline_orders": settled["awaiting_offline"],
+        "free_orders": settled["not_required"],
+        "offline_due": m["offline_due"],
+        "offline_seconds": round(timings["settle_bulk"], 2),
+        "offline_per_second": round(offline_rate),
+        "offline_to_generation_rate": round(offline_rate / gen_rate, 2),
+        "offline_one_by_one_sample": len(m["sample_ids"]),
+        "offline_one_by_one_per_second": round(m["one_by_one"]),
+        "offline_bulk_to_one_by_one": round(offline_rate / m["one_by_one"], 1) if m["one_by_one"] else None,
+        "mails_queued_by_settlement": m["mails_queued"],
+        "mails_all_sent_seconds_after_settlement": round(m["mails_done"], 1),
+        "card_orders": m["cards_due"],
+        "cards_assigned": cards,
+        "card_paid": m["paid"],
+        "card_charge_seconds": round(m["charge_seconds"], 2),
+        "card_charges_per_second": round(card_rate, 1),
+        "card_charges_per_second_steady": _per_second(m["cards_due"], m["steady_seconds"]),
+        "rate_limit": args.rate,
+        "celery_workers": args.workers,
+        "localstripe_ceiling_per_second": round(ceiling[0], 1),
+        "localstripe_ceiling_after_per_second": round(ceiling[1], 1),
+        "card_rate_to_lower_of_limit_and_ceiling": round(card_rate / min(args.rate, ceiling[0]), 3),
+        "night_seconds_without_charging": round(m["without"], 2),
+        "night_seconds_with_charging": round(m["with_charging"], 2),
+        "ratio_with_to_without": round(m["with_charging"] / m["without"], 2),
+        "stage_seconds": {k: round(v, 2) for k, v in timings.items()},
+        "charge_counters": m["charge_counters"],
+        "conn_max_age": args.conn_max_age,
+        "load": m["load"],
+    }
+
+
+def main() -> None:
     args = _parse()
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -213,19 +319,11 @@ def main() -> None:  # noqa: PLR0915 - one night, measured stage by stage
 
         call_command("migrate", verbosity=0)
         from bench.nightly import RUN_DATE, build
-        from billing.bulk import payments_bulk_settle, settleable_orders
-        from billing.stages import stage_charge_new_orders
-        from notifications.models import Notification
-        from orders.models import Order
-        from orders.models import PaymentStatus as P
-        from scheduler.generation import generate_due
-        from scheduler.pipeline import AFTER_GENERATION, BEFORE_GENERATION
 
         customer, pm = _stripe_card(server.url)
         ceiling = _ceiling(server.url, pm, customer, args.ceiling_seconds)
         ceiling_load = _load()
         print(f"localstripe ceiling: {ceiling:,.0f} PaymentIntents/s (load {ceiling_load})", file=sys.stderr)
-
         started = time.monotonic()
         build(args.due + args.baseline_sample, RUN_DATE)
         cards = _assign_payment_kinds(args.due, args.baseline_sample, args.card_share, customer, pm)
@@ -233,105 +331,10 @@ def main() -> None:  # noqa: PLR0915 - one night, measured stage by stage
         print(f"built {args.due + args.baseline_sample:,} in {built:.1f}s", file=sys.stderr)
         worker = _start_workers(env, args.workers)
         time.sleep(3)  # the pool's processes are up before the clock starts
-
-        timings: dict[str, float] = {}
-        night = time.monotonic()
-        _timed_stages(BEFORE_GENERATION, RUN_DATE, timings)
-        t = time.monotonic()
-        generated = generate_due(run_date=RUN_DATE, workers=args.gen_workers)
-        timings["generation"] = time.monotonic() - t
-        gen_load = _load()
-        # The paired "before": the sample's offline orders one by one, outside the night's clock.
-        night_paused = time.monotonic()
-        sample_ids = list(
-            settleable_orders(run_date=RUN_DATE)
-            .filter(subscription_id__gt=args.due)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        one_by_one = _one_by_one(sample_ids, RUN_DATE)
-        one_by_one_load = _load()
-        paused = time.monotonic() - night_paused
-        offline_due = settleable_orders(run_date=RUN_DATE).count()
-        cards_due = Order.objects.filter(payment_status=P.UNPAID, status="new", payment_kind="card").count()
-        mails_before = Notification.objects.count()
-
-        after_stages = [s for s in AFTER_GENERATION if s is not stage_charge_new_orders]
-        t = time.monotonic()
-        settled = payments_bulk_settle(run_date=RUN_DATE)
-        timings["settle_bulk"] = time.monotonic() - t
-        settle_load = _load()
-        mails_queued = Notification.objects.count() - mails_before
-        t = time.monotonic()
-        charge_counters = stage_charge_new_orders(RUN_DATE)  # only card orders are left: queued
-        timings["charge_queue"] = time.monotonic() - t
-        charges_started = t
-        _timed_stages(after_stages, RUN_DATE, timings)
-        without = time.monotonic() - night - paused - timings["settle_bulk"] - timings["charge_queue"]
-        # Wait for the workers: every queued card order paid, failed or otherwise out of "processing".
-        first_paid, last_paid = _wait_until(
-            lambda: Order.objects.filter(
-                payment_kind="card", status="new", payment_status__in=(P.UNPAID, P.PROCESSING)
-            ).count(),
-            worker,
-        )
-        charge_load = _load()
-        # And for the mails the settlement wrote by reference (the workers render and send them).
-        _first, mails_done = _wait_until(
-            lambda: Notification.objects.filter(status="pending").count(), worker, poll=0.5
-        )
-        ceiling_after = _ceiling(server.url, pm, customer, min(5.0, args.ceiling_seconds))
-        with_charging = last_paid - night - paused
-        charge_seconds = last_paid - charges_started
-        paid = Order.objects.filter(payment_kind="card", payment_status=P.PAID).count()
-        offline_rate = settled["awaiting_offline"] / timings["settle_bulk"] if timings["settle_bulk"] else 0
-        gen_rate = generated.orders_created / timings["generation"]
-        lower = min(args.rate, ceiling)
-        card_rate = cards_due / charge_seconds if charge_seconds else 0
-        figures = {
-            "due": args.due,
-            "orders_created": generated.orders_created,
-            "held": generated.held,
-            "build_seconds": round(built, 1),
-            "generation_seconds": round(timings["generation"], 2),
-            "generation_per_second": round(gen_rate),
-            "offline_orders": settled["awaiting_offline"],
-            "free_orders": settled["not_required"],
-            "offline_due": offline_due,
-            "offline_seconds": round(timings["settle_bulk"], 2),
-            "offline_per_second": round(offline_rate),
-            "offline_to_generation_rate": round(offline_rate / gen_rate, 2),
-            "offline_one_by_one_sample": len(sample_ids),
-            "offline_one_by_one_per_second": round(one_by_one),
-            "offline_bulk_to_one_by_one": round(offline_rate / one_by_one, 1) if one_by_one else None,
-            "mails_queued_by_settlement": mails_queued,
-            "mails_all_sent_seconds_after_settlement": round(mails_done - charges_started, 1),
-            "card_orders": cards_due,
-            "cards_assigned": cards,
-            "card_paid": paid,
-            "card_charge_seconds": round(charge_seconds, 2),
-            "card_charges_per_second": round(card_rate, 1),
-            "card_charges_per_second_steady": _per_second(
-                cards_due, last_paid - first_paid if first_paid else None
-            ),
-            "rate_limit": args.rate,
-            "celery_workers": args.workers,
-            "localstripe_ceiling_per_second": round(ceiling, 1),
-            "localstripe_ceiling_after_per_second": round(ceiling_after, 1),
-            "card_rate_to_lower_of_limit_and_ceiling": round(card_rate / lower, 3),
-            "night_seconds_without_charging": round(without, 2),
-            "night_seconds_with_charging": round(with_charging, 2),
-            "ratio_with_to_without": round(with_charging / without, 2),
-            "stage_seconds": {k: round(v, 2) for k, v in timings.items()},
-            "charge_counters": charge_counters,
-            "conn_max_age": args.conn_max_age,
-            "load_ceiling": ceiling_load,
-            "load_generation": gen_load,
-            "load_one_by_one": one_by_one_load,
-            "load_settle": settle_load,
-            "load_charging": charge_load,
-        }
-        print(json.dumps(figures))
+        measured = _night(args, worker)
+        measured["load"]["ceiling"] = ceiling_load
+        after = _ceiling(server.url, pm, customer, min(5.0, args.ceiling_seconds))
+        print(json.dumps(_figures(args, measured, (ceiling, after), built, cards)))
     finally:
         if worker is not None and worker.poll() is None:
             os.killpg(worker.pid, signal.SIGTERM)
