@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.copy import copy_field, copy_rows, copy_text, next_ids, use_copy
 from notifications.bulk import notifications_bulk_queue
 
-from .mails import MovedOrder, order_mail_refs
+from .mails import PAYMENT_MAIL, STATUS_MAIL, MovedOrder, order_mail_refs
 from .models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from .services import _TIMESTAMP_ON
 from .signals import order_status_changed
@@ -80,7 +80,8 @@ def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -
 class BulkMove:
     """One order's move in orders_bulk_apply_moves. `payment_status`, when set, is the payment move
     billing decided (billing.payment_states): written in the same UPDATE, its event before the
-    status event, as payment_set_status then order_set_status leave them one by one."""
+    status event, as payment_set_status then order_set_status leave them one by one. An empty
+    `status` is a payment move alone (the order's status stays `status_before`)."""
 
     order_id: int
     status_before: str
@@ -104,6 +105,10 @@ def orders_bulk_apply_moves(*, moves: list[BulkMove]) -> None:
     if not moves:
         return
     for move in moves:
+        if not move.status:
+            if not move.payment_status:
+                raise ValueError(f"order {move.order_id}: a move with neither status")
+            continue
         if move.status in (OrderStatus.CANCELLED, OrderStatus.RETURNED, OrderStatus.NEW):
             raise ValueError(f"not a plain move: {move.status}")
         if move.status not in ORDER_TRANSITIONS[move.status_before]:
@@ -114,7 +119,11 @@ def orders_bulk_apply_moves(*, moves: list[BulkMove]) -> None:
         groups.setdefault((move.status, move.payment_status), []).append(move.order_id)
     for (status, payment_status), ids in groups.items():
         stamp = _TIMESTAMP_ON.get(status)
-        changes = {"status": status, "updated_at": now, **({stamp: now} if stamp else {})}
+        changes = {
+            "updated_at": now,
+            **({"status": status} if status else {}),
+            **({stamp: now} if stamp else {}),
+        }
         if payment_status:
             changes["payment_status"] = payment_status
         if connection.vendor == "postgresql":
@@ -124,17 +133,17 @@ def orders_bulk_apply_moves(*, moves: list[BulkMove]) -> None:
                 cursor.execute(f"UPDATE orders_order SET {sets} WHERE id = ANY(%s)", [*changes.values(), ids])
         else:
             Order.objects.filter(pk__in=ids).update(**changes)
-    event_ids = _write_move_events(moves, now)
-    notifications_bulk_queue(
-        mails=order_mail_refs(
-            moves=[
-                MovedOrder(m.order_id, m.status, event_id, m.payment_kind, m.customer_id, m.email, m.language)
-                for m, event_id in zip(moves, event_ids, strict=True)
-            ]
-        )
-    )
+    mailed = []
+    for m, (payment_event, status_event) in zip(moves, _write_move_events(moves, now), strict=True):
+        # The payment's mail (入金確認) before the status's, as one by one.
+        for mail, event_id in ((PAYMENT_MAIL.get(m.payment_status), payment_event), (STATUS_MAIL.get(m.status), status_event)):  # fmt: skip
+            if mail and event_id:
+                mailed.append(MovedOrder(m.order_id, mail, event_id, m.payment_kind, m.customer_id, m.email, m.language))  # fmt: skip
+    notifications_bulk_queue(mails=order_mail_refs(moves=mailed))
     if order_status_changed.receivers:
         for move in moves:
+            if not move.status:
+                continue
             order = _moved(move, now)
             order_status_changed.send(
                 sender=Order, order=order, before=move.status_before, after=move.status, actor_user=None
@@ -150,7 +159,7 @@ def _moved(move: BulkMove, now: datetime) -> Order:
     order._state.adding, order._state.db = False, "default"
     order.__dict__.update(
         id=move.order_id,
-        status=move.status,
+        status=move.status or move.status_before,
         payment_status=move.payment_status or move.payment_before,
         payment_kind=move.payment_kind,
         customer_id=move.customer_id,
@@ -159,16 +168,20 @@ def _moved(move: BulkMove, now: datetime) -> Order:
     return order
 
 
-def _write_move_events(moves: list[BulkMove], now: datetime) -> list[int]:
-    """Each move's payment event (when it has one) then its status event; the status events' ids."""
+def _write_move_events(moves: list[BulkMove], now: datetime) -> list[tuple[int | None, int | None]]:
+    """Each move's payment event then its status event (each when it has one): their ids."""
     events: list[tuple[int, str, tuple[str, str, str], str]] = []  # order, kind, (field, before, after), note
-    status_at: list[int] = []
+    at: list[tuple[int | None, int | None]] = []
     for m in moves:
+        payment_at = status_at = None
         if m.payment_status:
             change = ("payment_status", m.payment_before, m.payment_status)
+            payment_at = len(events)
             events.append((m.order_id, "payment_status_changed", change, m.payment_note))
-        status_at.append(len(events))
-        events.append((m.order_id, "status_changed", ("status", m.status_before, m.status), m.note))
+        if m.status:
+            status_at = len(events)
+            events.append((m.order_id, "status_changed", ("status", m.status_before, m.status), m.note))
+        at.append((payment_at, status_at))
     if not use_copy():
         objs = OrderEvent.objects.bulk_create(
             [
@@ -179,7 +192,13 @@ def _write_move_events(moves: list[BulkMove], now: datetime) -> list[int]:
             ],
             batch_size=1000,
         )
-        return [objs[i].pk for i in status_at]
+        ids = [o.pk for o in objs]
+    else:
+        ids = _copy_events(events, now)
+    return [(None if p is None else ids[p], None if s is None else ids[s]) for p, s in at]
+
+
+def _copy_events(events: list[tuple[int, str, tuple[str, str, str], str]], now: datetime) -> list[int]:
     # A handful of distinct changes in a batch: each one's JSON is written once.
     texts = {
         c: f"{copy_field(json.dumps({c[0]: c[1]}))}\t{copy_field(json.dumps({c[0]: c[2]}))}"
@@ -195,4 +214,4 @@ def _write_move_events(moves: list[BulkMove], now: datetime) -> list[int]:
             for i, (o, k, c, n) in zip(ids, events, strict=True)
         ),
     )
-    return [ids[i] for i in status_at]
+    return ids

@@ -173,7 +173,7 @@ class MovedOrder:
     """What the shop's mail of a bulk move needs to be queued (orders.bulk): rendered at send."""
 
     order_id: int
-    status: str
+    mail: str  # the MailEvent: STATUS_MAIL of the status reached, PAYMENT_MAIL of the payment move
     event_id: int
     payment_kind: str
     customer_id: int
@@ -182,15 +182,14 @@ class MovedOrder:
 
 
 def order_mail_refs(*, moves: list[MovedOrder]) -> list[QueuedMail]:
-    """order_mail_on_move for many moves (orders.bulk): the same key, kind, recipient and ref, the
-    text written at send (ORDER_MAIL_KIND). Each (event, language) template is read once here, and
-    a mail that is off is not queued, as notification_send_template leaves it."""
+    """order_mail_on_move and order_mail_on_payment for many moves (orders.bulk): the same key, kind,
+    recipient, ref and attachments, the text written at send (ORDER_MAIL_KIND). Each (event,
+    language) template is read once here, and a mail that is off is not queued, as
+    notification_send_template leaves it."""
     enabled: dict[tuple[str, str], bool] = {}
     mails = []
     for move in moves:
-        event = STATUS_MAIL.get(move.status)
-        if event is None:
-            continue
+        event = move.mail
         language = move.language if move.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         if (event, language) not in enabled:
             template = mail_template_for(event=event, language=language)
