@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.db import transaction
 
-from billing.bulk import payments_bulk_settle
+from billing.bulk import NO_GATEWAY, payments_bulk_settle, settleable_orders
 from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAttemptStatus
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
@@ -97,18 +98,47 @@ def payment_charge_pending(
 ) -> dict:
     """Charge new orders: the given ones, or every unpaid one created on or before `run_date`.
 
-    Orders that need no gateway (offline, free) are settled first, in bulk (billing.bulk), so only
-    card orders are charged one by one. In-process (embedded default, tests) the charges run here (each gateway call under the shared rate limit) and the
-    counts are final; with a broker they are fanned out as billing.charge_order tasks.
+    Orders that need no gateway (offline, free) are settled in bulk (billing.bulk), so only card
+    orders are charged. In-process (embedded default, tests) they are settled first and the charges
+    run here, one by one (each gateway call under the shared rate limit), and the counts are final.
+    With a broker the card orders are queued first, as billing.charge_orders batches, so the workers
+    start on the gateway calls (the long pole of the night) while the offline orders settle and
+    their mails queue behind the charges.
     """
+    if fan_out is None:
+        fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
+    if not fan_out:
+        settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
+        return _charge_here(_to_charge(order_ids, run_date), run_date, _counts(settled))
+    sent = _queue_charges(_to_charge(order_ids, run_date, cards_only=True), run_date)
     settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
-    ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
+    # What the settlement skipped (another process held the row) goes the one-by-one way.
+    left = list(settleable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
+    more = _queue_charges(left, run_date) if left and not sent.error else None
+    counts = _counts(settled)
+    counts["queued"] = sent.queued + (more.queued if more else 0)
+    for result in (sent, more):
+        if result is not None and result.error:
+            raise BrokerUnavailable(
+                f"broker unreachable ({result.error}); {result.pending} of {result.total} charges kept in "
+                "the outbox for the sweeper"
+            )
+    return counts
+
+
+def _to_charge(order_ids: list[int] | None, run_date, *, cards_only: bool = False) -> list[int]:  # noqa: ANN001
+    orders = chargeable_orders(order_ids=order_ids, run_date=run_date)
+    if cards_only:
+        orders = orders.exclude(NO_GATEWAY)
+    ids = list(orders.values_list("pk", flat=True))
     if order_ids is None:
         # A charge a killed worker left open is settled by the next run (reconciled, never re-sent).
         ids = sorted({*ids, *orphaned_charges(run_date=run_date).values_list("pk", flat=True)})
-    if fan_out is None:
-        fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
-    counts = {
+    return ids
+
+
+def _counts(settled: dict[str, int]) -> dict[str, int]:
+    return {
         "charged": 0,
         "payment_failed": 0,
         "requires_action": 0,
@@ -117,31 +147,39 @@ def payment_charge_pending(
         "unknown": 0,
         "queued": 0,
     }
-    if fan_out:
-        # Recorded first, then published: with the broker down the charges wait in the outbox for the
-        # sweeper and the stage says it could not run. An order already waiting there is not added
-        # again; a rerun queues the others afresh (a message a killed worker had reserved may come
-        # back later too: charge_order charges an order once however often it is delivered).
-        waiting = _charges_waiting_in_outbox()
-        run = uuid.uuid4().hex[:12]
-        tag = run_date.isoformat() if run_date else "now"
-        todo = [i for i in ids if i not in waiting]
-        batches = [todo[n : n + CHARGE_BATCH] for n in range(0, len(todo), CHARGE_BATCH)]
-        with transaction.atomic():
-            keys = outbox_enqueue_many(
-                rows=[
-                    (f"{CHARGE_BATCH_TASK}:orders={b[0]}+{len(b)}:{tag}:{run}", CHARGE_BATCH_TASK, [b])
-                    for b in batches
-                ]
-            )
-        sent = outbox_dispatch(keys=keys, limit=max(1, len(keys)))
-        counts["queued"] = sum(len(b) for b in batches[: sent.dispatched])
-        if sent.error:
-            raise BrokerUnavailable(
-                f"broker unreachable ({sent.error}); {sent.pending} of {len(ids)} charges kept in the "
-                "outbox for the sweeper"
-            )
-        return counts
+
+
+@dataclass
+class _Queued:
+    queued: int = 0
+    pending: int = 0
+    total: int = 0
+    error: str = ""
+
+
+def _queue_charges(ids: list[int], run_date) -> _Queued:  # noqa: ANN001
+    """Recorded first, then published: with the broker down the charges wait in the outbox for the
+    sweeper and the stage says it could not run. An order already waiting there is not added again;
+    a rerun queues the others afresh (a message a killed worker had reserved may come back later
+    too: a batch charges an order once however often it is delivered)."""
+    waiting = _charges_waiting_in_outbox()
+    run = uuid.uuid4().hex[:12]
+    tag = run_date.isoformat() if run_date else "now"
+    todo = [i for i in ids if i not in waiting]
+    batches = [todo[n : n + CHARGE_BATCH] for n in range(0, len(todo), CHARGE_BATCH)]
+    with transaction.atomic():
+        keys = outbox_enqueue_many(
+            rows=[
+                (f"{CHARGE_BATCH_TASK}:orders={b[0]}+{len(b)}:{tag}:{run}", CHARGE_BATCH_TASK, [b])
+                for b in batches
+            ]
+        )
+    sent = outbox_dispatch(keys=keys, limit=max(1, len(keys)))
+    queued = sum(len(b) for b in batches[: sent.dispatched])
+    return _Queued(queued=queued, pending=len(todo) - queued, total=len(ids), error=sent.error)
+
+
+def _charge_here(ids: list[int], run_date, counts: dict[str, int]) -> dict[str, int]:  # noqa: ANN001
     for order_id in ids:  # payment_charge_order takes from the rate budget only for a gateway call
         attempt = payment_charge_order(order_id=order_id, today=run_date)
         if attempt is None:

@@ -41,7 +41,9 @@ def notification_send(
     The mail goes out after the surrounding transaction commits, so a rolled-back run sends nothing.
     """
     subject, body = notice_render(kind=kind, customer=customer, context=context)
-    notice = _create_once(key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body)
+    notice = _create_once(
+        key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body
+    )
     if notice is None:
         return None
     _deliver_after_commit(notice.pk)
@@ -188,9 +190,19 @@ def _send(notice: Notification, mail_connection: Any) -> None:
 def _mark_sent(sent: list[Notification], rendered: set[int]) -> None:
     now = timezone.now()
     written = [n for n in sent if n.pk in rendered]
-    for notice in written:
-        notice.status, notice.sent_at = NotificationStatus.SENT, now
-    Notification.objects.bulk_update(written, ["subject", "body", "status", "sent_at"], batch_size=500)
+    if written and connection.vendor == "postgresql":
+        # One UPDATE from arrays: bulk_update's CASE per row and column cost more than the mails.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE notifications_notification AS n SET subject = v.s, body = v.b, status = %s, "
+                "sent_at = %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(i, s, b) WHERE n.id = v.i",
+                [NotificationStatus.SENT, now, [n.pk for n in written], [n.subject for n in written],
+                 [n.body for n in written]],
+            )  # fmt: skip
+    elif written:
+        for notice in written:
+            notice.status, notice.sent_at = NotificationStatus.SENT, now
+        Notification.objects.bulk_update(written, ["subject", "body", "status", "sent_at"], batch_size=500)
     Notification.objects.filter(pk__in=[n.pk for n in sent if n.pk not in rendered]).update(
         status=NotificationStatus.SENT, sent_at=now
     )
