@@ -210,9 +210,12 @@ def _per_second(count: float, seconds: float | None) -> float | None:
 
 def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
     """The night stage by stage, with the paired one-by-one sample; the raw measurements."""
+    from django.db.models import Max, Min
+
     from bench.nightly import RUN_DATE
     from billing import stages
     from billing.bulk import payments_bulk_settle, settleable_orders
+    from billing.models import PaymentAttempt
     from billing.stages import stage_charge_new_orders
     from notifications.models import Notification
     from orders.models import Order
@@ -259,15 +262,17 @@ def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
     left = Order.objects.filter(
         payment_kind="card", status="new", payment_status__in=(P.UNPAID, P.PROCESSING)
     )
-    first_paid, last_paid = _wait_until(left.count, worker)
+    _first_paid, last_paid = _wait_until(left.count, worker)
     m["load"]["charging"] = _load()
     # And for the mails the settlement wrote by reference (the workers render and send them).
     _first, mails_done = _wait_until(Notification.objects.filter(status="pending").count, worker, poll=0.5)
     m["mails_done"] = mails_done - charges_started
     m["with_charging"] = last_paid - night - paused
     m["charge_seconds"] = last_paid - charges_started
-    m["steady_seconds"] = last_paid - first_paid if first_paid else None
     m["paid"] = Order.objects.filter(payment_kind="card", payment_status=P.PAID).count()
+    # The gateway window from the database: the first attempt written to the last one recorded.
+    window = PaymentAttempt.objects.aggregate(first=Min("created_at"), last=Max("updated_at"))
+    m["window_seconds"] = (window["last"] - window["first"]).total_seconds() if window["first"] else None
     return m
 
 
@@ -301,12 +306,16 @@ def _figures(
         "card_paid": m["paid"],
         "card_charge_seconds": round(m["charge_seconds"], 2),
         "card_charges_per_second": round(card_rate, 1),
-        "card_charges_per_second_steady": _per_second(m["cards_due"], m["steady_seconds"]),
+        # Attempts written to attempts recorded: the charging itself, without the queueing before it.
+        "card_charges_per_second_in_window": _per_second(m["cards_due"], m["window_seconds"]),
         "rate_limit": args.rate,
         "celery_workers": args.workers,
         "localstripe_ceiling_per_second": round(ceiling[0], 1),
         "localstripe_ceiling_after_per_second": round(ceiling[1], 1),
         "card_rate_to_lower_of_limit_and_ceiling": round(card_rate / min(args.rate, ceiling[0]), 3),
+        "window_rate_to_lower_of_limit_and_ceiling": round(
+            (_per_second(m["cards_due"], m["window_seconds"]) or 0) / min(args.rate, ceiling[0]), 3
+        ),
         "night_seconds_without_charging": round(m["without"], 2),
         "night_seconds_with_charging": round(m["with_charging"], 2),
         "ratio_with_to_without": round(m["with_charging"] / m["without"], 2),
