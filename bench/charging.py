@@ -299,7 +299,7 @@ def _figures(
         "offline_one_by_one_sample": len(m["sample_ids"]),
         "offline_one_by_one_per_second": round(m["one_by_one"]),
         "offline_bulk_to_one_by_one": round(offline_rate / m["one_by_one"], 1) if m["one_by_one"] else None,
-        "mails_queued_by_settlement": m["mails_queued"],
+        "mails_queued_in_charge_stage": m["mails_queued"],
         "mails_all_sent_seconds_after_charge_stage_began": round(m["mails_done"], 1),
         "card_orders": m["cards_due"],
         "cards_assigned": cards,

@@ -291,11 +291,7 @@ def _record_successes(calls: list[_Call]) -> set[int]:
                 attempt.captured_amount = result.amount_captured or result.amount or attempt.amount
             attempt.updated_at = now
             call.attempt = attempt
-        PaymentAttempt.objects.bulk_update(
-            [a for _c, _o, a in plain],
-            ["status", "gateway_payment_intent_id", "gateway_charge_id", "error_code", "decline_code",
-             "error_message", "authorized_at", "captured_amount", "updated_at"],
-        )  # fmt: skip
+        _save_outcomes([a for _c, _o, a in plain], now)
         # payment_set_status (paid / authorised, 入金確認), dunning_on_success, order_mark_ready (出荷準備中).
         orders_bulk_apply_moves(
             moves=[
@@ -313,6 +309,26 @@ def _record_successes(calls: list[_Call]) -> set[int]:
             order_id__in=[o.pk for _c, o, _a in plain], status=DunningStatus.OPEN
         ).update(status=DunningStatus.RESOLVED, next_retry_on=None, updated_at=now)
     return {a.pk for _c, _o, a in plain}
+
+
+def _save_outcomes(attempts: list[PaymentAttempt], now) -> None:  # noqa: ANN001
+    """attempt.save() for many: one UPDATE from arrays (bulk_update's CASE per row and column was a
+    third of a worker's time)."""
+    if not attempts:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_paymentattempt AS a SET status = v.st, gateway_payment_intent_id = v.pi, "
+            "gateway_charge_id = v.ch, error_code = v.ec, decline_code = v.dc, error_message = v.em, "
+            "authorized_at = v.au, captured_amount = v.ca, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+            "%s::timestamptz[], %s::int[]) AS v(id, st, pi, ch, ec, dc, em, au, ca) WHERE a.id = v.id",
+            [now, *(list(column) for column in zip(*(
+                (a.pk, a.status, a.gateway_payment_intent_id, a.gateway_charge_id, a.error_code, a.decline_code,
+                 a.error_message, a.authorized_at, a.captured_amount)
+                for a in attempts
+            ), strict=True))],
+        )  # fmt: skip
 
 
 def _subscriptions_with_payment_flags(subscription_ids: list[int | None]) -> set[int]:
