@@ -16,11 +16,12 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 
-from billing.bulk import NO_GATEWAY, payments_bulk_settle, settleable_orders
+from billing.bulk import payments_bulk_settle
 from billing.models import DunningCase, DunningReason, DunningStatus, PaymentAttemptStatus
 from billing.services.dunning import dunning_offline_run
 from billing.services.dunning_runs import dunning_run
 from billing.services.payments import chargeable_orders, orphaned_charges, payment_charge_order
+from notifications.bulk import notifications_deliveries_held, notifications_deliveries_publish
 from notifications.models import OutboxTask, OutboxTaskStatus
 from notifications.outbox import BrokerUnavailable, outbox_dispatch, outbox_enqueue_many
 from orders.models import Order
@@ -101,36 +102,33 @@ def payment_charge_pending(
     Orders that need no gateway (offline, free) are settled in bulk (billing.bulk), so only card
     orders are charged. In-process (embedded default, tests) they are settled first and the charges
     run here, one by one (each gateway call under the shared rate limit), and the counts are final.
-    With a broker the card orders are queued first, as billing.charge_orders batches, so the workers
-    start on the gateway calls (the long pole of the night) while the offline orders settle and
-    their mails queue behind the charges.
+    With a broker the offline orders are settled first (the workers are idle meanwhile), then the
+    card orders (and any the settlement skipped) are queued as billing.charge_orders batches, and
+    only then the settlement's mails, so the workers start on the gateway calls, the long pole of the
+    night, before they render mails.
     """
     if fan_out is None:
         fan_out = not settings.CELERY_TASK_ALWAYS_EAGER
     if not fan_out:
         settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
         return _charge_here(_to_charge(order_ids, run_date), run_date, _counts(settled))
-    sent = _queue_charges(_to_charge(order_ids, run_date, cards_only=True), run_date)
-    settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
-    # What the settlement skipped (another process held the row) goes the one-by-one way.
-    left = list(settleable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
-    more = _queue_charges(left, run_date) if left and not sent.error else None
+    with notifications_deliveries_held() as mails:
+        settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
+    # Orders the settlement skipped (another process held the row) go the one-by-one way.
+    sent = _queue_charges(_to_charge(order_ids, run_date), run_date)
+    notifications_deliveries_publish(keys=mails)
     counts = _counts(settled)
-    counts["queued"] = sent.queued + (more.queued if more else 0)
-    for result in (sent, more):
-        if result is not None and result.error:
-            raise BrokerUnavailable(
-                f"broker unreachable ({result.error}); {result.pending} of {result.total} charges kept in "
-                "the outbox for the sweeper"
-            )
+    counts["queued"] = sent.queued
+    if sent.error:
+        raise BrokerUnavailable(
+            f"broker unreachable ({sent.error}); {sent.pending} of {sent.total} charges kept in "
+            "the outbox for the sweeper"
+        )
     return counts
 
 
-def _to_charge(order_ids: list[int] | None, run_date, *, cards_only: bool = False) -> list[int]:  # noqa: ANN001
-    orders = chargeable_orders(order_ids=order_ids, run_date=run_date)
-    if cards_only:
-        orders = orders.exclude(NO_GATEWAY)
-    ids = list(orders.values_list("pk", flat=True))
+def _to_charge(order_ids: list[int] | None, run_date) -> list[int]:  # noqa: ANN001
+    ids = list(chargeable_orders(order_ids=order_ids, run_date=run_date).values_list("pk", flat=True))
     if order_ids is None:
         # A charge a killed worker left open is settled by the next run (reconciled, never re-sent).
         ids = sorted({*ids, *orphaned_charges(run_date=run_date).values_list("pk", flat=True)})

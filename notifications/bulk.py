@@ -11,6 +11,9 @@ process). A task lost with the broker leaves its rows pending for the sweeper.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +51,35 @@ def notifications_bulk_queue(*, mails: list[QueuedMail]) -> list[int]:
         keys = outbox_enqueue_many(
             rows=[(f"{DELIVER_TASK}:{chunk[0]}:{len(chunk)}", DELIVER_TASK, [chunk]) for chunk in chunks]
         )
-        transaction.on_commit(lambda: outbox_dispatch(keys=keys, limit=len(keys)), robust=True)
+        held = _held.get()
+        if held is not None:
+            held.extend(keys)  # the caller publishes them (a rolled-back key is simply not found)
+        else:
+            transaction.on_commit(lambda: outbox_dispatch(keys=keys, limit=len(keys)), robust=True)
     return ids
+
+
+_held: ContextVar[list[str] | None] = ContextVar("notifications_deliveries_held", default=None)
+
+
+@contextmanager
+def notifications_deliveries_held() -> Iterator[list[str]]:
+    """Within: the delivery tasks of the mails queued in bulk are recorded but not published; the
+    list it yields holds their outbox keys for notifications_deliveries_publish. The charge stage
+    settles first and publishes the mails behind the card charges, so the gateway calls, the long
+    pole of the night, start first. A process that dies before publishing leaves them pending in the
+    task outbox for the sweeper."""
+    keys: list[str] = []
+    token = _held.set(keys)
+    try:
+        yield keys
+    finally:
+        _held.reset(token)
+
+
+def notifications_deliveries_publish(*, keys: list[str]) -> None:
+    if keys:
+        outbox_dispatch(keys=keys, limit=len(keys))
 
 
 def _insert_postgresql(mails: list[QueuedMail]) -> list[int]:
