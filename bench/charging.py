@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -210,6 +211,7 @@ def _per_second(count: float, seconds: float | None) -> float | None:
 
 def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
     """The night stage by stage, with the paired one-by-one sample; the raw measurements."""
+    from django.db import connection
     from django.db.models import Max, Min
 
     from bench.nightly import RUN_DATE
@@ -270,6 +272,9 @@ def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
     m["with_charging"] = last_paid - night - paused
     m["charge_seconds"] = last_paid - charges_started
     m["paid"] = Order.objects.filter(payment_kind="card", payment_status=P.PAID).count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        m["database_mb"] = cursor.fetchone()[0] // 2**20
     # The gateway window from the database: the first attempt written to the last one recorded.
     window = PaymentAttempt.objects.aggregate(first=Min("created_at"), last=Max("updated_at"))
     m["window_seconds"] = (window["last"] - window["first"]).total_seconds() if window["first"] else None
@@ -322,6 +327,8 @@ def _figures(
         "stage_seconds": {k: round(v, 2) for k, v in timings.items()},
         "charge_counters": m["charge_counters"],
         "conn_max_age": args.conn_max_age,
+        "peak_rss_mb_bench_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "database_mb_after": m["database_mb"],
         "load": m["load"],
     }
 
