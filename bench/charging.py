@@ -12,9 +12,10 @@ in REDIS_URL, with CONN_MAX_AGE (--conn-max-age, production's 60), then:
    reminders, point expiry, outbox sweep), timed per stage, then the wait until the workers have
    charged every card order under PAYMENT_RATE_LIMIT_PER_SECOND (--rate, default 200) and sent
    every mail the settlement wrote by reference;
-3. before the charge stage, the one-by-one path (payment_charge_order per order, mails rendered and
-   sent inline) on the baseline sample's offline orders, so before/after are paired in one run, as
-   are the settlement and generation.
+3. before the charge stage, the paired "before" figures: the one-by-one path (payment_charge_order
+   per order, mails rendered and sent inline) on --baseline-sample offline orders, and
+   --card-baseline-sample card orders charged a billing.charge_order task each (the fan-out before
+   batches) by the same workers; the settlement is paired with generation in the same run too.
 
 Prints figures; the last line is JSON: offline_per_second (bulk) against generation_per_second and
 offline_one_by_one_per_second, card_charges_per_second against rate_limit and localstripe's
@@ -45,7 +46,8 @@ def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--due", type=int, required=True)
     parser.add_argument("--card-share", type=float, default=0.10)
-    parser.add_argument("--baseline-sample", type=int, default=1000)
+    parser.add_argument("--baseline-sample", type=int, default=1000, help="offline orders one by one")
+    parser.add_argument("--card-baseline-sample", type=int, default=500, help="card orders, a task each")
     parser.add_argument("--rate", type=int, default=200, help="PAYMENT_RATE_LIMIT_PER_SECOND")
     parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
     parser.add_argument("--gen-workers", type=int, default=2, help="generation lanes (threads)")
@@ -122,9 +124,10 @@ def _stripe_card(stripe_url: str) -> tuple[str, str]:
     return customer.id, pm.id
 
 
-def _assign_payment_kinds(due: int, sample: int, card_share: float, customer: str, pm: str) -> int:
-    """Cards for every 1/card_share-th of the N (one Stripe customer and card behind all of them, each
-    order still its own charge); offline kinds in turn for the others and the whole sample."""
+def _assign_payment_kinds(due: int, card_sample: int, card_share: float, customer: str, pm: str) -> int:
+    """Cards for every 1/card_share-th of the N and the card sample right after them (one Stripe
+    customer and card behind all of them, each order still its own charge); offline kinds in turn for
+    the others and the offline sample."""
     from django.db import connection
 
     step = max(1, round(1 / card_share)) if card_share > 0 else 0
@@ -144,6 +147,11 @@ def _assign_payment_kinds(due: int, sample: int, card_share: float, customer: st
                 [pm, due, step],
             )
             cards = cursor.rowcount
+            cursor.execute(
+                "UPDATE billing_paymentmethod SET kind = 'card', stripe_payment_method_id = %s "
+                "WHERE id > %s AND id <= %s",
+                [pm, due, due + card_sample],
+            )
             cursor.execute("UPDATE customers_customer SET stripe_customer_id = %s", [customer])
         cursor.execute("ANALYZE")
     return cards
@@ -178,6 +186,24 @@ def _timed_stages(stages, run_date, timings: dict[str, float]):  # noqa: ANN001,
         counters = merge_counters(counters, stage(run_date))
         timings[stage.__name__.removeprefix("stage_")] = time.monotonic() - started
     return counters
+
+
+def _cards_one_task_each(order_ids: list[int], worker: subprocess.Popen) -> float:
+    """The fan-out before batches: a billing.charge_order task per order, through the outbox."""
+    from notifications.outbox import outbox_dispatch, outbox_enqueue_many
+    from orders.models import Order
+    from orders.models import PaymentStatus as P
+
+    if not order_ids:
+        return 0.0
+    started = time.monotonic()
+    keys = outbox_enqueue_many(
+        rows=[(f"bench.card_sample:{i}", "billing.charge_order", [i]) for i in order_ids]
+    )
+    outbox_dispatch(keys=keys, limit=len(keys))
+    left = Order.objects.filter(pk__in=order_ids, payment_status__in=(P.UNPAID, P.PROCESSING))
+    _first, done = _wait_until(left.count, worker)
+    return len(order_ids) / (done - started)
 
 
 def _one_by_one(order_ids: list[int], run_date) -> float:  # noqa: ANN001
@@ -239,6 +265,10 @@ def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
     m["sample_ids"] = list(sample.order_by("pk").values_list("pk", flat=True))
     m["one_by_one"] = _one_by_one(m["sample_ids"], RUN_DATE)
     m["load"]["one_by_one"] = _load()
+    cards = Order.objects.filter(subscription_id__gt=args.due, payment_kind="card", status="new")
+    m["card_sample_ids"] = list(cards.order_by("pk").values_list("pk", flat=True))
+    m["cards_one_task_each"] = _cards_one_task_each(m["card_sample_ids"], worker)
+    m["load"]["cards_one_task_each"] = _load()
     paused = time.monotonic() - paused
     m["offline_due"] = settleable_orders(run_date=RUN_DATE).count()
     m["cards_due"] = Order.objects.filter(payment_status=P.UNPAID, status="new", payment_kind="card").count()
@@ -276,7 +306,9 @@ def _night(args: argparse.Namespace, worker: subprocess.Popen) -> dict:
         cursor.execute("SELECT pg_database_size(current_database())")
         m["database_mb"] = cursor.fetchone()[0] // 2**20
     # The gateway window from the database: the first attempt written to the last one recorded.
-    window = PaymentAttempt.objects.aggregate(first=Min("created_at"), last=Max("updated_at"))
+    window = PaymentAttempt.objects.exclude(order_id__in=m["card_sample_ids"]).aggregate(
+        first=Min("created_at"), last=Max("updated_at")
+    )
     m["window_seconds"] = (window["last"] - window["first"]).total_seconds() if window["first"] else None
     return m
 
@@ -311,6 +343,8 @@ def _figures(
         "card_paid": m["paid"],
         "card_charge_seconds": round(m["charge_seconds"], 2),
         "card_charges_per_second": round(card_rate, 1),
+        "card_sample_one_task_each": len(m["card_sample_ids"]),
+        "card_sample_one_task_each_per_second": round(m["cards_one_task_each"], 1),
         # Attempts written to attempts recorded: the charging itself, without the queueing before it.
         "card_charges_per_second_in_window": _per_second(m["cards_due"], m["window_seconds"]),
         "rate_limit": args.rate,
@@ -359,10 +393,11 @@ def main() -> None:
         ceiling_load = _load()
         print(f"localstripe ceiling: {ceiling:,.0f} PaymentIntents/s (load {ceiling_load})", file=sys.stderr)
         started = time.monotonic()
-        build(args.due + args.baseline_sample, RUN_DATE)
-        cards = _assign_payment_kinds(args.due, args.baseline_sample, args.card_share, customer, pm)
+        build(args.due + args.card_baseline_sample + args.baseline_sample, RUN_DATE)
+        cards = _assign_payment_kinds(args.due, args.card_baseline_sample, args.card_share, customer, pm)
         built = time.monotonic() - started
-        print(f"built {args.due + args.baseline_sample:,} in {built:.1f}s", file=sys.stderr)
+        total = args.due + args.card_baseline_sample + args.baseline_sample
+        print(f"built {total:,} in {built:.1f}s", file=sys.stderr)
         _empty_broker(os.environ["REDIS_URL"])
         worker = _start_workers(env, args.workers)
         time.sleep(3)  # the pool's processes are up before the clock starts
