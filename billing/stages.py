@@ -113,7 +113,11 @@ def payment_charge_pending(
         settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
         return _charge_here(_to_charge(order_ids, run_date), run_date, _counts(settled))
     with notifications_deliveries_held() as mails:
-        settled = payments_bulk_settle(order_ids=order_ids, run_date=run_date)
+        settled = payments_bulk_settle(
+            order_ids=order_ids,
+            run_date=run_date,
+            asynchronous_commit=not settings.NIGHTLY_SYNCHRONOUS_COMMIT,
+        )
     # Orders the settlement skipped (another process held the row) go the one-by-one way.
     sent = _queue_charges(_to_charge(order_ids, run_date), run_date)
     notifications_deliveries_publish(keys=mails)

@@ -78,8 +78,15 @@ def notifications_deliveries_held() -> Iterator[list[str]]:
 
 
 def notifications_deliveries_publish(*, keys: list[str]) -> None:
-    if keys:
-        outbox_dispatch(keys=keys, limit=len(keys))
+    """Publish held deliveries once the WAL holding their rows is on disk: the rows may have been
+    committed asynchronously, and a mail must never go out for a commit a crash could still lose.
+    A synchronous commit that writes (here: one that takes a transaction id) flushes all WAL before it."""
+    if not keys:
+        return
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON; SELECT txid_current()")
+    outbox_dispatch(keys=keys, limit=len(keys))
 
 
 def _insert_postgresql(mails: list[QueuedMail]) -> list[int]:
