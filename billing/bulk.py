@@ -100,21 +100,45 @@ def _batch_settings(asynchronous_commit: bool) -> None:
         cursor.execute(sql)
 
 
-# What a batch reads of each order, under its row lock: no model instances are made.
-_LOCKED_FIELDS = (
-    "pk", "total", "payment_kind", "payment_method__kind",
-    "customer_id", "customer__language", "customer__user__email",
-)  # fmt: skip
-
-
 def _lock_batch(ids: list[int]) -> list[tuple]:
-    # Re-checked under the lock: a row settled or charged since it was listed drops out here.
-    return list(
-        settleable_orders(order_ids=ids)
-        .select_for_update(skip_locked=True, of=("self",))
-        .order_by("pk")
-        .values_list(*_LOCKED_FIELDS)
-    )
+    """(id, total, payment kind, method kind, customer id, language, email) of the batch's orders that
+    are still settleable, locked. Re-checked under the lock: a row settled or charged since it was
+    listed drops out, one another process holds is skipped. Three primary-key lookups: with the
+    settleable conditions in the locking query, stale statistics led the planner to a bitmap over
+    every unpaid order for each batch (300 ms a batch at a million orders)."""
+    if connection.vendor != "postgresql":
+        return list(
+            settleable_orders(order_ids=ids)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list("pk", "total", "payment_kind", "payment_method__kind", "customer_id",
+                         "customer__language", "customer__user__email")
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, status, payment_status, total, payment_kind, payment_method_id, customer_id "
+            "FROM orders_order WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+            [ids],
+        )
+        locked = cursor.fetchall()
+        cursor.execute(
+            "SELECT id, kind FROM billing_paymentmethod WHERE id = ANY(%s)",
+            [list({r[5] for r in locked if r[5]})],
+        )
+        method_kinds = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT c.id, c.language, u.email FROM customers_customer c JOIN auth_user u ON u.id = c.user_id "
+            "WHERE c.id = ANY(%s)",
+            [list({r[6] for r in locked})],
+        )
+        customers = {r[0]: r[1:] for r in cursor.fetchall()}
+    rows = []
+    for order_id, status, payment_status, total, kind, method_id, customer_id in locked:
+        method_kind = method_kinds.get(method_id)
+        no_gateway = total == 0 or kind in OFFLINE_KINDS or (kind == "" and method_kind in OFFLINE_KINDS)
+        if status == OrderStatus.NEW and payment_status == P.UNPAID and no_gateway:  # settleable_orders
+            rows.append((order_id, total, kind, method_kind, customer_id, *customers[customer_id]))
+    return rows
 
 
 def _settle_batch(ids: list[int], *, run_date: date, policy: PaymentPolicy) -> dict[str, int]:
