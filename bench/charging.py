@@ -55,6 +55,11 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOCALSTRIPE_PORT", "8423")))
     parser.add_argument("--conn-max-age", type=int, default=60, help="CONN_MAX_AGE (production's default)")
     parser.add_argument("--reset", action="store_true")
+    parser.add_argument(
+        "--settle-only",
+        action="store_true",
+        help="every order offline; generation and the settlement alone, paired (no localstripe, no workers)",
+    )
     return parser.parse_args()
 
 
@@ -367,6 +372,36 @@ def _figures(
     }
 
 
+def _settle_only(args: argparse.Namespace) -> None:
+    """Generation, then the stage's settlement of every order (all offline), timed in one run."""
+    from bench.nightly import RUN_DATE, build
+    from billing.bulk import payments_bulk_settle
+    from notifications.bulk import notifications_deliveries_held
+    from scheduler.generation import generate_due
+
+    started = time.monotonic()
+    build(args.due, RUN_DATE)
+    _assign_payment_kinds(args.due, 0, 0, "", "")
+    built = time.monotonic() - started
+    t, cpu = time.monotonic(), time.process_time()
+    generated = generate_due(run_date=RUN_DATE, workers=args.gen_workers)
+    gen_seconds, gen_load = time.monotonic() - t, _load()
+    t, cpu_settle = time.monotonic(), time.process_time()
+    with notifications_deliveries_held():  # as the stage runs it; the mails are left in the outbox
+        settled = payments_bulk_settle(run_date=RUN_DATE, asynchronous_commit=True)
+    settle_seconds, settle_cpu = time.monotonic() - t, time.process_time() - cpu_settle
+    print(json.dumps({
+        "due": args.due, "build_seconds": round(built, 1), "orders_created": generated.orders_created,
+        "generation_seconds": round(gen_seconds, 1), "generation_per_second": round(generated.orders_created / gen_seconds),
+        "generation_python_cpu_seconds": round(cpu_settle - cpu, 1), "offline_orders": settled["awaiting_offline"],
+        "settle_seconds": round(settle_seconds, 1), "offline_per_second": round(settled["awaiting_offline"] / settle_seconds),
+        "settle_python_cpu_seconds": round(settle_cpu, 1),
+        "offline_to_generation_rate": round(settled["awaiting_offline"] / settle_seconds / (generated.orders_created / gen_seconds), 2),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "load": {"generation": gen_load, "settle": _load()},
+    }))  # fmt: skip
+
+
 def main() -> None:
     args = _parse()
     url = os.environ.get("DATABASE_URL", "")
@@ -388,6 +423,9 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         from bench.nightly import RUN_DATE, build
 
+        if args.settle_only:
+            _settle_only(args)
+            return
         customer, pm = _stripe_card(server.url)
         ceiling = _ceiling(server.url, pm, customer, args.ceiling_seconds)
         ceiling_load = _load()
