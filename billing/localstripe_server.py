@@ -43,6 +43,35 @@ import localstripe.resources as resources
 import localstripe.server as server
 
 resources.Store.dump_to_disk = lambda self: None
+
+# localstripe lists a type by scanning every object it holds, and it lists a charge's refunds each
+# time it answers with a charge: a PaymentIntent took time in proportion to all the PaymentIntents
+# made before it (26 a second after 2,000, 120 from empty). An index per type keeps each answer's
+# cost flat; the lists come out the same, in the same (insertion) order.
+_BY_TYPE = {}
+
+
+def _store_set(self, key, value):
+    dict.__setitem__(self, key, value)
+    _BY_TYPE.setdefault(key.split(":", 1)[0], {})[key] = value
+
+
+def _store_del(self, key):
+    dict.__delitem__(self, key)
+    _BY_TYPE.get(key.split(":", 1)[0], {}).pop(key, None)
+
+
+def _list_all(cls, url, limit=None, starting_after=None, **kwargs):
+    if kwargs:
+        raise resources.UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+    li = resources.List(url, limit=limit, starting_after=starting_after)
+    li._list = list(_BY_TYPE.get(cls.object, {}).values())
+    return li
+
+
+resources.Store.__setitem__ = _store_set
+resources.Store.__delitem__ = _store_del
+resources.StripeObject._api_list_all = classmethod(_list_all)
 sys.argv = ["localstripe", "--port", sys.argv[1], "--from-scratch"]
 _JS = Path(server.__file__).with_name("localstripe-v3.js").read_text(encoding="utf-8")
 _WRAPPED = "(function () {\\n" + _JS + "\\n}).call(window);\\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.models import PaymentAttemptStatus
+from billing.services.charge_batch import payments_charge_batch
 from billing.services.dunning_runs import dunning_retry_subscription
 from billing.services.payments import payment_cancel_order, payment_capture_order, payment_charge_order
 from orders.models import Order
@@ -33,6 +34,25 @@ def charge_order(self, order_id: int) -> str | None:  # noqa: ANN001
         # The gateway did not answer: come back later, reconciliation runs before anything new.
         raise self.retry()
     return attempt.status
+
+
+@shared_task(
+    name="billing.charge_orders",
+    bind=True,
+    acks_late=True,
+    max_retries=5,
+    default_retry_delay=60,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def charge_orders(self, order_ids: list[int]) -> int:  # noqa: ANN001
+    """charge_order for a batch (the nightly fan-out): each order charged once however often the
+    batch is delivered; the orders the gateway did not answer for come back later, alone."""
+    results = payments_charge_batch(order_ids=order_ids)
+    unknown = [i for i, a in results.items() if a is not None and a.status == PaymentAttemptStatus.UNKNOWN]
+    if unknown:
+        raise self.retry(args=[unknown])
+    return sum(a is not None for a in results.values())
 
 
 @shared_task(name="billing.retry_subscription_payments", acks_late=True, soft_time_limit=120, time_limit=150)

@@ -42,6 +42,9 @@ class Notification(models.Model):
     # Files to attach, by reference (notifications.attachments): [{"kind": "invoice", "args": {...}}].
     # Rendered when the mail is sent, so a retry or a resend attaches the same document again.
     attachments = models.JSONField(_("添付ファイル"), default=list, blank=True)
+    # How to write the mail when it is sent (notifications.rendering), for rows written in bulk
+    # with an empty subject and body: {"kind": ..., "args": {...}}. Filled in at send, kept after.
+    render = models.JSONField(_("本文の生成元"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("通知")

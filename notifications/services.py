@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection, send_mail
-from django.db import IntegrityError, models, transaction
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, connection, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -20,6 +21,7 @@ from .attachments import attachments_render
 from .default_mails import default_rows
 from .mail_templates import fill
 from .models import MailCampaign, MailEvent, MailTemplate, Notification, NotificationStatus
+from .rendering import mails_render
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +40,49 @@ def notification_send(
     Returns the new Notification, or None when this key was already sent (or queued) before.
     The mail goes out after the surrounding transaction commits, so a rolled-back run sends nothing.
     """
+    subject, body = notice_render(kind=kind, customer=customer, context=context)
+    notice = _create_once(
+        key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body
+    )
+    if notice is None:
+        return None
+    _deliver_after_commit(notice.pk)
+    return notice
+
+
+def _create_once(**fields: Any) -> Notification | None:
+    """The outbox row, or None when its key is already in the log. On PostgreSQL one INSERT … ON
+    CONFLICT DO NOTHING: a savepoint around a plain INSERT cost two more round trips per mail."""
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                return Notification.objects.create(**fields)
+        except IntegrityError:
+            return None
+    notice = Notification(**fields)
+    concrete = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(notice, add=True), connection) for f in concrete]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in concrete)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO notifications_notification ({columns}) VALUES ({', '.join(['%s'] * len(values))}) "
+            "ON CONFLICT (key) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    notice.pk = row[0]
+    notice._state.adding = False
+    return notice
+
+
+def notice_render(*, kind: str, customer: Any, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of `notifications/<kind>_subject.txt` and `_body.txt` in the customer's language."""
     with translation.override(_language(customer)):
         ctx = {"site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notifications/{kind}_subject.txt", ctx).split())
-        body = render_to_string(f"notifications/{kind}_body.txt", ctx)
-    try:
-        with transaction.atomic():
-            notice = Notification.objects.create(
-                key=key, kind=kind, customer=customer, to_email=to_email, subject=subject, body=body
-            )
-    except IntegrityError:
-        return None
-    transaction.on_commit(lambda: _deliver(notice.pk), robust=True)
-    return notice
+        return subject, render_to_string(f"notifications/{kind}_body.txt", ctx)
 
 
 def _language(customer: Any) -> str:
@@ -58,42 +90,122 @@ def _language(customer: Any) -> str:
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+_after_commit = threading.local()
+
+
+def _deliver_after_commit(notification_id: int) -> None:
+    """Mail the notice once the surrounding transaction commits, together with the others queued in
+    it (a card charge queues two: one lock, one connection, one UPDATE for both instead of each).
+    Every mail registers the callback; the first to run takes them all and the rest find none. An
+    id whose transaction rolled back is no longer pending and is passed over."""
+    pending = getattr(_after_commit, "ids", None)
+    if pending is None:
+        pending = _after_commit.ids = []
+    pending.append(notification_id)
+    transaction.on_commit(_deliver_pending, robust=True)
+
+
+def _deliver_pending() -> None:
+    ids, _after_commit.ids = getattr(_after_commit, "ids", None) or [], []
+    if ids:
+        notification_deliver_many(ids=ids)
+
+
 def _deliver(notification_id: int) -> None:
-    """Mail one pending notice. The row is locked while the mail goes out (SKIP LOCKED), so the
-    after-commit delivery and the sweeper never both send it; a process that dies mid-send leaves it
-    pending for the sweeper."""
-    with transaction.atomic():
-        notice = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=NotificationStatus.PENDING)
-            .first()
-        )
-        if notice is None:
-            return
-        try:
-            if notice.attachments:
-                _send_with_attachments(notice)
-            else:
-                send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
-        except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the business change
-            logger.warning("notification %s failed: %s", notice.key, exc)
-            Notification.objects.filter(pk=notice.pk).update(
-                status=NotificationStatus.FAILED, error=str(exc)[:2000]
+    notification_deliver_many(ids=[notification_id])
+
+
+def notification_deliver_many(*, ids: list[int], chunk: int = 500) -> int:
+    """Mail pending notices; returns how many went. Each chunk's rows are locked while their mails go
+    out (SKIP LOCKED), so the after-commit delivery, a delivery task and the sweeper never both send
+    one; a process that dies mid-send leaves them pending for the sweeper. Rows written by reference
+    (notifications.rendering) are rendered here, a chunk at a time, and keep what was sent. One
+    mail-server connection and one status UPDATE per chunk; a failure marks that mail failed only."""
+    sent_count = 0
+    for start in range(0, len(ids), chunk):
+        with transaction.atomic():
+            notices = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("customer")
+                .filter(pk__in=ids[start : start + chunk], status=NotificationStatus.PENDING)
+                .order_by("pk")
             )
-            return
-        Notification.objects.filter(pk=notice.pk).update(
-            status=NotificationStatus.SENT, sent_at=timezone.now()
-        )
+            if not notices:
+                continue
+            failed, rendered = _render_references(notices)
+            sent: list[Notification] = []
+            with get_connection() as mail_connection:
+                for notice in notices:
+                    error = failed.get(notice.pk)
+                    if error is None:
+                        try:
+                            _send(notice, mail_connection)
+                        except Exception as exc:  # noqa: BLE001 - a mail server error must not undo the change
+                            error = exc
+                    if error is not None:
+                        logger.warning("notification %s failed: %s", notice.key, error)
+                        Notification.objects.filter(pk=notice.pk).update(
+                            status=NotificationStatus.FAILED, error=str(error)[:2000]
+                        )
+                        continue
+                    sent.append(notice)
+            _mark_sent(sent, rendered)
+            sent_count += len(sent)
+    return sent_count
 
 
-def _send_with_attachments(notice: Notification) -> None:
-    """The files are made now from their references, in the customer's language."""
-    with translation.override(_language(notice.customer)):
-        files = attachments_render(notice.attachments)
-    message = EmailMessage(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, [notice.to_email])
-    for file in files:
-        message.attach(file.filename, file.content, file.mimetype)
+def _render_references(notices: list[Notification]) -> tuple[dict[int, Exception], set[int]]:
+    """Fill subject and body of the rows written by reference: (the failures by row id, the ids
+    rendered)."""
+    todo = [n for n in notices if n.render and not n.subject and not n.body]
+    failed: dict[int, Exception] = {}
+    rendered: set[int] = set()
+    for notice, result in zip(todo, mails_render([n.render for n in todo]), strict=True):
+        if isinstance(result, Exception):
+            failed[notice.pk] = result
+            continue
+        subject, body = result
+        notice.subject, notice.body = subject[:200], body
+        rendered.add(notice.pk)
+    return failed, rendered
+
+
+def _send(notice: Notification, mail_connection: Any) -> None:
+    message = EmailMessage(
+        notice.subject,
+        notice.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [notice.to_email],
+        connection=mail_connection,
+    )
+    if notice.attachments:
+        # The files are made now from their references, in the customer's language.
+        with translation.override(_language(notice.customer)):
+            files = attachments_render(notice.attachments)
+        for file in files:
+            message.attach(file.filename, file.content, file.mimetype)
     message.send()
+
+
+def _mark_sent(sent: list[Notification], rendered: set[int]) -> None:
+    now = timezone.now()
+    written = [n for n in sent if n.pk in rendered]
+    if written and connection.vendor == "postgresql":
+        # One UPDATE from arrays: bulk_update's CASE per row and column cost more than the mails.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE notifications_notification AS n SET subject = v.s, body = v.b, status = %s, "
+                "sent_at = %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(i, s, b) WHERE n.id = v.i",
+                [NotificationStatus.SENT, now, [n.pk for n in written], [n.subject for n in written],
+                 [n.body for n in written]],
+            )  # fmt: skip
+    elif written:
+        for notice in written:
+            notice.status, notice.sent_at = NotificationStatus.SENT, now
+        Notification.objects.bulk_update(written, ["subject", "body", "status", "sent_at"], batch_size=500)
+    Notification.objects.filter(pk__in=[n.pk for n in sent if n.pk not in rendered]).update(
+        status=NotificationStatus.SENT, sent_at=now
+    )
 
 
 # A notice is normally mailed a moment after its transaction commits; one pending longer than this
@@ -141,25 +253,25 @@ def notification_queue_mail(
     customer: Any = None,
     ref: str = "",
     attachments: list[dict[str, Any]] | None = None,
+    render: dict[str, Any] | None = None,
 ) -> Notification | None:
     """Write a ready mail to the outbox (once per key) and send it after commit; None if the key exists.
 
     `attachments` are references (notifications.attachments.attachment_ref), rendered at send."""
-    try:
-        with transaction.atomic():
-            notice = Notification.objects.create(
-                key=key,
-                kind=kind,
-                customer=customer,
-                to_email=to_email,
-                subject=subject,
-                body=body,
-                ref=ref,
-                attachments=attachments or [],
-            )
-    except IntegrityError:
+    notice = _create_once(
+        key=key,
+        kind=kind,
+        customer=customer,
+        to_email=to_email,
+        subject=subject,
+        body=body,
+        ref=ref,
+        attachments=attachments or [],
+        render=render or {},
+    )
+    if notice is None:
         return None
-    transaction.on_commit(lambda: _deliver(notice.pk))
+    _deliver_after_commit(notice.pk)
     return notice
 
 
@@ -206,6 +318,7 @@ def notification_resend(*, notification_id: int) -> Notification:
         customer=original.customer,
         ref=original.ref,
         attachments=original.attachments,
+        render=original.render,
     )
     assert notice is not None  # the key is new: counted above under the caller's view of the log
     return notice
@@ -312,112 +425,3 @@ def mail_campaign_send(
     )
     campaign.refresh_from_db()
     return campaign
-
-
-# --- In bulk (the nightly charge stage's settlement) --------------------------------------------
-# The same rows notification_send and notification_send_template write, for many notices in one
-# statement: a key already in the log is left out (as the IntegrityError there), each mail goes out
-# after commit, in the order given.
-
-
-def notification_send_many(*, notices: list[dict[str, Any]]) -> list[Notification]:
-    """notification_send for many notices ({key, kind, to_email, context, customer}); the new rows."""
-    rows = []
-    for notice in notices:
-        customer = notice.get("customer")
-        with translation.override(_language(customer)):
-            ctx = {"site_url": settings.SITE_URL, **notice["context"]}
-            subject = " ".join(render_to_string(f"notifications/{notice['kind']}_subject.txt", ctx).split())
-            body = render_to_string(f"notifications/{notice['kind']}_body.txt", ctx)
-        rows.append(
-            Notification(
-                key=notice["key"],
-                kind=notice["kind"],
-                customer=customer,
-                to_email=notice["to_email"],
-                subject=subject,
-                body=body,
-            )
-        )
-    return _queue_many(rows)
-
-
-def notification_send_template_many(*, mails: list[dict[str, Any]]) -> list[Notification]:
-    """notification_send_template for many mails ({key, event, to_email, language, context, customer,
-    ref}); each (event, language) template is read once. The new rows (none for a mail that is off)."""
-    templates: dict[tuple[str, str], MailTemplate | None] = {}
-    rows = []
-    for mail in mails:
-        wanted = (mail["event"], mail["language"])
-        if wanted not in templates:
-            templates[wanted] = mail_template_for(event=wanted[0], language=wanted[1])
-        template = templates[wanted]
-        if template is None or not template.enabled:
-            continue
-        subject, body = mail_template_render(
-            template=template, context={"site_url": settings.SITE_URL, **mail["context"]}
-        )
-        rows.append(
-            Notification(
-                key=mail["key"],
-                kind=f"mail:{mail['event']}",
-                customer=mail.get("customer"),
-                to_email=mail["to_email"],
-                subject=subject,
-                body=body,
-                ref=mail.get("ref", ""),
-            )
-        )
-    return _queue_many(rows)
-
-
-def _queue_many(rows: list[Notification]) -> list[Notification]:
-    if not rows:
-        return []
-    existing = set(Notification.objects.filter(key__in=[r.key for r in rows]).values_list("key", flat=True))
-    fresh: dict[str, Notification] = {}
-    for row in rows:
-        if row.key not in existing and row.key not in fresh:
-            fresh[row.key] = row
-    # The caller holds the rows these keys are about (their orders are locked), so no one else
-    # writes the same keys meanwhile; a clash still fails the caller's transaction, never sends twice.
-    created = Notification.objects.bulk_create(list(fresh.values()), batch_size=1000)
-    ids = [n.pk for n in created]
-    transaction.on_commit(lambda: _deliver_many(ids), robust=True)
-    return created
-
-
-def _deliver_many(ids: list[int], chunk: int = 500) -> None:
-    """_deliver for many notices: the same lock, outcome and error per mail, one mail-server
-    connection and one status UPDATE per chunk instead of one of each per mail."""
-    for start in range(0, len(ids), chunk):
-        with transaction.atomic():
-            notices = list(
-                Notification.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=ids[start : start + chunk], status=NotificationStatus.PENDING)
-                .order_by("pk")
-            )
-            if not notices:
-                continue
-            sent = []
-            with get_connection() as mail_connection:
-                for notice in notices:
-                    message = EmailMessage(
-                        notice.subject,
-                        notice.body,
-                        settings.DEFAULT_FROM_EMAIL,
-                        [notice.to_email],
-                        connection=mail_connection,
-                    )
-                    try:
-                        message.send()
-                    except Exception as exc:  # noqa: BLE001 - as in _deliver: the change stays
-                        logger.warning("notification %s failed: %s", notice.key, exc)
-                        Notification.objects.filter(pk=notice.pk).update(
-                            status=NotificationStatus.FAILED, error=str(exc)[:2000]
-                        )
-                        continue
-                    sent.append(notice.pk)
-            Notification.objects.filter(pk__in=sent).update(
-                status=NotificationStatus.SENT, sent_at=timezone.now()
-            )

@@ -9,7 +9,9 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications.attachments import attachment_register
+        from notifications.rendering import mail_renderer_register
 
-        from .mails import invoice_attachment
+        from .mails import ORDER_MAIL_KIND, invoice_attachment, order_mails_render
 
         attachment_register("invoice", invoice_attachment)
+        mail_renderer_register(ORDER_MAIL_KIND, order_mails_render)

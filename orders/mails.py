@@ -7,22 +7,26 @@ is repeated. Payments queue theirs (入金確認, 返金) through order_mail_que
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import formats, translation
 
 from core.money import format_yen
 from notifications.attachments import Attachment, attachment_ref
-from notifications.models import MailEvent, Notification
-from notifications.services import notification_send_template, notification_send_template_many
+from notifications.bulk import QueuedMail
+from notifications.models import MailEvent, MailTemplate, Notification
+from notifications.rendering import mail_ref
+from notifications.services import mail_template_for, mail_template_render, notification_send_template
 from subscriptions.models import TimeSlot
 from subscriptions.selectors import today_in_shop
 
 from .documents.render import DocumentKind, document_render, orders_for_documents
-from .models import Order, OrderEvent, OrderStatus
+from .models import Order, OrderEvent, OrderLine, OrderStatus
 
 # The mail an order's status sends when the order reaches it (received is sent by whoever creates it).
 STATUS_MAIL: dict[str, str] = {
@@ -154,27 +158,79 @@ def order_mail_received(*, order: Order) -> Notification | None:
     return order_mail_queue(order=order, event=MailEvent.RECEIVED, key=f"order-mail:{order.pk}:received")
 
 
-def order_mails_on_moves(*, moves: list[tuple[Order, OrderEvent]]) -> list[Notification]:
-    """order_mail_on_move for many moves at once (orders.bulk); orders carry customer__user and
-    prefetched lines. Each template is read once, the rows are written in one statement."""
+@dataclass(frozen=True, slots=True)
+class MovedOrder:
+    """What the shop's mail of a bulk move needs to be queued (orders.bulk): rendered at send."""
+
+    order_id: int
+    mail: str  # the MailEvent: STATUS_MAIL of the status reached, PAYMENT_MAIL of the payment move
+    event_id: int
+    payment_kind: str
+    customer_id: int
+    email: str
+    language: str
+
+
+def order_mail_refs(*, moves: list[MovedOrder]) -> list[QueuedMail]:
+    """order_mail_on_move and order_mail_on_payment for many moves (orders.bulk): the same key, kind,
+    recipient, ref and attachments, the text written at send (ORDER_MAIL_KIND). Each (event,
+    language) template is read once here, and a mail that is off is not queued, as
+    notification_send_template leaves it."""
+    enabled: dict[tuple[str, str], bool] = {}
     mails = []
-    urls: dict[str, str] = {}
-    for order, order_event in moves:
-        event = STATUS_MAIL.get(order.status)
-        if event is None:
+    for move in moves:
+        event = move.mail
+        language = move.language if move.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        if (event, language) not in enabled:
+            template = mail_template_for(event=event, language=language)
+            enabled[event, language] = template is not None and template.enabled
+        if not enabled[event, language]:
             continue
-        language = _language(order)
+        attachments = ()
+        if event in INVOICE_MAILS.get(move.payment_kind, ()):
+            attachments = (
+                attachment_ref("invoice", order_id=move.order_id, issued_on=today_in_shop().isoformat()),
+            )
+        mails.append(
+            QueuedMail(
+                key=f"order-mail:{move.order_id}:{event}:{move.event_id}",
+                kind=f"mail:{event}",
+                customer_id=move.customer_id,
+                to_email=move.email,
+                ref=order_ref(move.order_id),
+                render=mail_ref(ORDER_MAIL_KIND, order_id=move.order_id, event=event, language=language),
+                attachments=attachments,
+            )
+        )
+    return mails
+
+
+ORDER_MAIL_KIND = "order_mail"
+
+
+def order_mails_render(refs: list[dict[str, Any]]) -> list[tuple[str, str] | Exception]:
+    """The notifications.rendering renderer of ORDER_MAIL_KIND: the shop's template filled from the
+    order as it is now (a few seconds after the move), the orders read in one query."""
+    orders = (
+        Order.objects.select_related("customer__user", "carrier")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .in_bulk({ref["order_id"] for ref in refs})
+    )
+    templates: dict[tuple[str, str], MailTemplate | None] = {}
+    urls: dict[str, str] = {}
+    out: list[tuple[str, str] | Exception] = []
+    for ref in refs:
+        order, event, language = orders.get(ref["order_id"]), ref["event"], ref["language"]
+        if (event, language) not in templates:
+            templates[event, language] = mail_template_for(event=event, language=language)
+        template = templates[event, language]
+        if order is None or template is None:
+            out.append(LookupError(f"order {ref['order_id']} or its {event} mail ({language}) is gone"))
+            continue
         if language not in urls:
             urls[language] = mypage_url_for(language)
-        mails.append(
-            {
-                "key": f"order-mail:{order.pk}:{event}:{order_event.pk}",
-                "event": event,
-                "to_email": order.customer.user.email,
-                "language": language,
-                "context": order_mail_context(order, language=language, mypage_url=urls[language]),
-                "customer": order.customer,
-                "ref": order_ref(order.pk),
-            }
+        context = order_mail_context(order, language=language, mypage_url=urls[language])
+        out.append(
+            mail_template_render(template=template, context={"site_url": settings.SITE_URL, **context})
         )
-    return notification_send_template_many(mails=mails)
+    return out

@@ -33,7 +33,7 @@ from notifications.services import notification_send
 from orders.models import Order
 from orders.models import PaymentStatus as P
 from subscriptions.actors import Actor
-from subscriptions.models import AttentionReason, CancelReason, SubscriptionStatus
+from subscriptions.models import AttentionReason, CancelReason, Subscription, SubscriptionStatus
 from subscriptions.services import (
     subscription_add_attention,
     subscription_cancel,
@@ -52,6 +52,8 @@ from ._orders import (
 )
 
 logger = logging.getLogger(__name__)
+# The subscription flags a successful charge may clear (dunning_on_success).
+PAYMENT_ATTENTION = frozenset({AttentionReason.PAYMENT_FAILED, AttentionReason.NEEDS_AUTHENTICATION})
 AUTH_TOKEN_SALT = "billing.authenticate"
 
 
@@ -187,6 +189,9 @@ def dunning_on_success(*, order: Order) -> None:
     order_release_payment_hold(order=order, note="決済完了")
     if order.subscription_id is None:
         return
+    flags = Subscription.objects.filter(pk=order.subscription_id).values_list("needs_attention", flat=True)
+    if not set(flags.first() or ()) & PAYMENT_ATTENTION:
+        return  # nothing to clear (the usual first charge): no lock, no other query
     # The flag stays while another order of the subscription is still being chased.
     still_open = DunningCase.objects.filter(
         order__subscription_id=order.subscription_id, status=DunningStatus.OPEN

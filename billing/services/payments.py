@@ -321,7 +321,7 @@ def payment_attempt_record(
             attempt.captured_amount = result.amount_captured or result.amount or attempt.amount
         attempt.save()
         _apply_to_order(order, attempt, today or today_in_shop())
-        if new_status in (A.AUTHORIZED, A.SUCCEEDED):
+        if new_status in (A.AUTHORIZED, A.SUCCEEDED) and attempt.number > 1:
             # A renewed authorisation replaces the older one, which is released.
             older = order.payment_attempts.filter(status=A.AUTHORIZED, number__lt=attempt.number)
             to_void = list(older.values_list("gateway_payment_intent_id", flat=True))

@@ -89,6 +89,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'teiki.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Seconds a connection is kept between requests and Celery tasks (0: a new one each time). A card
+# charge task is a few milliseconds of work; opening a PostgreSQL connection for each cost as much.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web requests, Stripe webhooks and in-process nightly run share one file. WAL lets
     # readers go on while a write runs; IMMEDIATE takes the write lock when a transaction begins, so a
@@ -184,6 +187,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every connection after each task unless this is set; config.celery
+# closes them by Django's own rule instead (CONN_MAX_AGE, and a connection that errored).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REDIS_URL = env("REDIS_URL", default="")
 
