@@ -29,6 +29,7 @@ from django.utils import timezone
 from billing.gateways.offline import OFFLINE_KINDS, PREPAID_KINDS, offline_terms
 from billing.models import DunningCase, DunningReason, DunningStatus, PaymentMethod, PaymentPolicy
 from billing.payment_states import payment_transition_allowed
+from billing.selectors import offline_payment_guide
 from core.copy import insert_rows
 from notifications.bulk import QueuedMail, notifications_bulk_queue
 from notifications.rendering import mail_ref
@@ -239,6 +240,7 @@ def offline_instructions_render(refs: list[dict]) -> list[tuple[str, str] | Exce
     """The notifications.rendering renderer of the payment instructions (dunning_await_offline's
     notice): the same template and context, the orders read in one query."""
     orders = Order.objects.select_related("customer").in_bulk({ref["order_id"] for ref in refs})
+    policy = PaymentPolicy.current()
     out: list[tuple[str, str] | Exception] = []
     for ref in refs:
         order = orders.get(ref["order_id"])
@@ -246,7 +248,8 @@ def offline_instructions_render(refs: list[dict]) -> list[tuple[str, str] | Exce
             out.append(LookupError(f"order {ref['order_id']} is gone"))
             continue
         context = {"order": order, "customer": order.customer, "kind": ref["kind"],
-                   "deadline": date.fromisoformat(ref["deadline"])}  # fmt: skip
+                   "deadline": date.fromisoformat(ref["deadline"]),
+                   "pay_to": offline_payment_guide(ref["kind"], policy)}  # fmt: skip
         out.append(notice_render(kind=INSTRUCTIONS, customer=order.customer, context=context))
     return out
 

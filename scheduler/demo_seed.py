@@ -17,6 +17,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from billing.models import PaymentPolicy
 from catalog.models import Course, CourseCycle, CourseItem, CoursePrice, Product, TaxRate
 from customers.models import Customer
 from customers.services import address_create, customer_create
@@ -118,6 +119,13 @@ def year_end_closures(today: date) -> list[date]:
     return [date(y, 12, 29) + timedelta(days=i) for y in years for i in range(6)]
 
 
+DEMO_BANK_ACCOUNT = "サンプル銀行 本店営業部\n普通預金 1234567\n口座名義 カ）サンプルショウテン"
+DEMO_KONBINI = (
+    "お支払い用の払込票をメールでお送りします。"
+    "セブン-イレブン、ローソン、ファミリーマート、ミニストップでお支払いいただけます。"
+)
+
+
 def seed_policy(report: SeedReport, today: date):
     policy = ShopPolicy.current()
     for day in year_end_closures(today):
@@ -126,6 +134,12 @@ def seed_policy(report: SeedReport, today: date):
         )
         if created:
             report.add(f"closure {day.isoformat()}")
+    payments = PaymentPolicy.current()
+    if not payments.bank_transfer_account:
+        payments.bank_transfer_account = DEMO_BANK_ACCOUNT
+        payments.konbini_instructions = DEMO_KONBINI
+        payments.save(update_fields=["bank_transfer_account", "konbini_instructions", "updated_at"])
+        report.add("payment instructions (bank account, konbini)")
     return policy
 
 

@@ -40,6 +40,20 @@ class PaymentPolicy(SingletonModel):
     offline_reminder_days_before = models.PositiveSmallIntegerField(
         _("お支払期限の何日前に再通知"), default=2
     )
+    # Printed in the payment instructions and reminders of each offline kind: without them a
+    # customer cannot pay (振込先: bank, branch, account type and number, holder in kana).
+    bank_transfer_account = models.TextField(
+        _("振込先"),
+        blank=True,
+        help_text=_("銀行振込のご案内メールに載せる振込先（銀行名・支店名・口座種別・口座番号・口座名義）。"),
+    )
+    konbini_instructions = models.TextField(
+        _("コンビニ払いのお支払い方法"),
+        blank=True,
+        help_text=_(
+            "コンビニ払いのご案内メールに載せるお支払いの手順（払込票の届き方、使えるコンビニなど）。"
+        ),
+    )
     # How long the link to complete 3-D Secure stays valid.
     authentication_link_days = models.PositiveSmallIntegerField(_("本人認証リンクの有効日数"), default=7)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)

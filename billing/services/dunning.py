@@ -29,6 +29,7 @@ from billing.models import (
     PaymentAttempt,
     PaymentPolicy,
 )
+from billing.selectors import offline_payment_guide
 from notifications.services import notification_send
 from orders.models import Order
 from orders.models import PaymentStatus as P
@@ -225,7 +226,10 @@ def dunning_await_offline(*, order: Order, kind: str, today: date) -> DunningCas
         },
     )
     order_await_payment(order=order, note=kind)
-    _notify(order, "payment_offline_instructions", "instructions", kind=kind, deadline=terms.deadline)
+    _notify(
+        order, "payment_offline_instructions", "instructions", kind=kind, deadline=terms.deadline,
+        pay_to=offline_payment_guide(kind),
+    )  # fmt: skip
     return case
 
 
@@ -266,7 +270,10 @@ def dunning_offline_run(*, run_date: date) -> dict[str, int]:
             ):
                 case.reminded_on = run_date
                 case.save(update_fields=["reminded_on", "updated_at"])
-                _notify(order, "payment_offline_reminder", "reminder", deadline=case.deadline)
+                _notify(
+                    order, "payment_offline_reminder", "reminder", deadline=case.deadline,
+                    kind=order.payment_kind, pay_to=offline_payment_guide(order.payment_kind, policy),
+                )  # fmt: skip
                 reminded += 1
     return {"offline_reminded": reminded, "offline_cancelled": cancelled}
 

@@ -23,6 +23,7 @@ from billing.models import (
     PaymentAttempt,
     PaymentKind,
     PaymentMethod,
+    PaymentPolicy,
 )
 from billing.services.payments import payment_charge_order
 from billing.stages import payment_charge_pending
@@ -45,6 +46,13 @@ def _seed() -> dict[str, Order]:
     """One order of each kind the settlement handles, in both languages, plus ones it must leave."""
     mail_templates_install_defaults()  # a transactional test's flush may have emptied the table
     MailTemplate.objects.update(enabled=True)  # every status mail, those a new shop has off too
+    PaymentPolicy.objects.update_or_create(
+        pk=1,
+        defaults={
+            "bank_transfer_account": "テスト銀行 本店 普通 7654321",
+            "konbini_instructions": "払込票で",
+        },
+    )
     product = ProductFactory()
     orders: dict[str, Order] = {}
     for language in ("ja", "en"):
@@ -182,6 +190,13 @@ def test_bulk_settlement_ends_as_the_one_by_one_path(later_first, django_capture
         "payment_offline_instructions",
     ]
     assert [m[1] for m in after["cod-en"]["mails"]] == ["mail:ready"]
+
+    # the instructions say where and how to pay, as the shop wrote it
+    def mails_to(order: Order) -> str:
+        return "\n".join(body for to, _subject, body in after["delivered"] if order.customer.user.email in to)
+
+    assert "■ お振込先\nテスト銀行 本店 普通 7654321" in mails_to(orders["bank_transfer-ja"])
+    assert "■ Payment method\n払込票で" in mails_to(orders["konbini-en"])
     assert after["held-transfer"]["events"] == [] and after["paid-cod"]["events"] == []
     # two mails for each prepaid order (4 by kind and language, by method, old case), one for COD and free
     assert len(after["delivered"]) == 6 * 2 + 2 + 2

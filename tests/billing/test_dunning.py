@@ -154,6 +154,9 @@ def test_a_new_card_retries_the_failed_order_at_once_and_clears_the_attention(
 def test_offline_payment_is_reminded_before_its_deadline_and_cancelled_after(
     db, time_machine, django_capture_on_commit_callbacks
 ) -> None:  # noqa: ANN001
+    PaymentPolicy.objects.update_or_create(
+        pk=1, defaults={"bank_transfer_account": "テスト銀行 本店 普通 7654321"}
+    )
     order = make_order(kind=PaymentKind.BANK_TRANSFER)
     time_machine.move_to(dt.datetime(2027, 3, 1, 3, tzinfo=dt.UTC))
     with django_capture_on_commit_callbacks(execute=True):
@@ -174,3 +177,6 @@ def test_offline_payment_is_reminded_before_its_deadline_and_cancelled_after(
         "お支払期限が近づいています",
         "お支払期限切れによるご注文キャンセルのお知らせ",
     ]
+    # the instructions and the reminder say where to pay
+    for sent in mail.outbox[:2]:
+        assert "■ お振込先\nテスト銀行 本店 普通 7654321" in sent.body, sent.body
