@@ -17,7 +17,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -30,10 +30,20 @@ from ..models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatu
 from ..services import order_release_hold
 from . import engine, pending
 from .facts import FactsLoader, ids_in, no_seq_scans, walk_key
+from .kept import pending_write
 from .records import RULE_EVENT, Walked, events_write, mails_queue
 from .validation import active_rules
 
-__all__ = ["RULE_EVENT", "order_rules_apply", "order_rules_apply_pending", "stage_order_rules"]
+if TYPE_CHECKING:
+    from .creation import Ruled
+
+__all__ = [
+    "RULE_EVENT",
+    "order_rules_apply",
+    "order_rules_apply_pending",
+    "rules_record_created",
+    "stage_order_rules",
+]
 
 PREORDER_REASON = "preorder"
 PREORDER_TAG = "予約"
@@ -132,6 +142,23 @@ def outcomes_write(
     }
 
 
+def rules_record_created(
+    ruled: Sequence[Ruled], order_ids: Sequence[int], *, now: datetime, creation_date: date
+) -> dict[str, int]:
+    """Once the batch's orders have their ids: the timeline rows and mails of the orders ruled now,
+    the pending rows of those that wait for their payment. Counters for the run's report."""
+    walks = [(oid, r.walked) for oid, r in zip(order_ids, ruled, strict=True) if r.walked is not None]
+    waiting = [(oid, r.pending) for oid, r in zip(order_ids, ruled, strict=True) if r.pending is not None]
+    pending_write(waiting, creation_date=creation_date)
+    return {
+        "rules_orders_seen": len(walks),
+        "rules_orders_changed": sum(1 for _oid, walked in walks if walked.changed),
+        "rules_events": events_write(walks, now=now),
+        "rules_mails": mails_queue([(oid, walked.mails) for oid, walked in walks]),
+        "rules_waiting_payment": len(waiting),
+    }
+
+
 def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """The nightly stage: the rules on every order created up to `run_date` they have not run on yet.
 
@@ -181,13 +208,15 @@ def order_rules_apply(
     for start in range(0, len(ordered), BATCH_SIZE):
         chunk = ordered[start : start + BATCH_SIZE]
         with transaction.atomic():
+            # The waiting list before the orders: the stage takes them in that order too.
+            taken = pending.pending_take(order_ids=chunk)
             locked = list(
                 Order.objects.select_for_update()
                 .filter(pk__in=chunk)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
-            facts, written = pending.pending_take(order_ids=locked, facts=loader.load(locked))
+            facts, written = pending.pending_start(loader.load(locked), taken)
             walks = rules_walk(rules, facts)
             totals.update(outcomes_write(walks=walks, loader=loader, actor_user=actor_user, written=written))
             Order.objects.filter(pk__in=locked, rules_applied_at__isnull=True).update(

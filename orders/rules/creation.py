@@ -10,7 +10,7 @@ written, and each order ends one of three ways:
   by COPY in the same transaction; a rule's mail is queued there too (only on held orders).
 - **pending**: the walk depends on the payment. The order is written with the tags and delivery
   method the walk gives when the charge goes the usual way (the charge reads neither) and marked
-  done, and an OrderRulesPending row keeps that usual walk; the stage after the charges writes its
+  done, and an OrderRulesWalk row keeps that usual walk; the stage after the charges writes its
   timeline rows when the order stands as that charge leaves it, and walks any other again on the
   order as it stands (orders.rules.pending).
 - **later**: a fact the rules test could still change before the stage (a repeat customer whose
@@ -24,7 +24,6 @@ rows (only their time differs for "now"): tests/orders/test_rules_creation.py co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -41,7 +40,7 @@ from . import engine, kept
 from .bulk import rules_for_run, tested_fields
 from .facts import FactsLoader, can_ship
 from .partial import expected_after_charge, walk_before_payment
-from .records import Walked, events_write, mails_queue
+from .records import Walked
 
 NOW, PENDING, LATER = "now", "pending", "later"
 MEMO_LIMIT = 10_000
@@ -209,20 +208,3 @@ def _customers_seen(customers: set[int]) -> tuple[set[int], set[int]]:
         )
         found = cursor.fetchall()
     return {c for c, ordered, _s in found if ordered}, {c for c, _o, several in found if several}
-
-
-def rules_record_created(
-    ruled: Sequence[Ruled], order_ids: Sequence[int], *, now: datetime
-) -> dict[str, int]:
-    """Once the batch's orders have their ids: the timeline rows and mails of the orders ruled now,
-    the pending rows of those that wait for their payment. Counters for the run's report."""
-    walks = [(oid, r.walked) for oid, r in zip(order_ids, ruled, strict=True) if r.walked is not None]
-    waiting = [(oid, r.pending) for oid, r in zip(order_ids, ruled, strict=True) if r.pending is not None]
-    kept.pending_write(waiting)
-    return {
-        "rules_orders_seen": len(walks),
-        "rules_orders_changed": sum(1 for _oid, walked in walks if walked.changed),
-        "rules_events": events_write(walks, now=now),
-        "rules_mails": mails_queue([(oid, walked.mails) for oid, walked in walks]),
-        "rules_waiting_payment": len(waiting),
-    }

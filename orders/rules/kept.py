@@ -1,10 +1,10 @@
-"""What the nightly run keeps of an order whose rules wait for its payment (OrderRulesWalk and
-OrderRulesPending), and how the stage reads it back (orders.rules.pending).
+"""What the nightly run keeps of the orders whose rules wait for their payment (OrderRulesWalk), for
+the stage after the charges (orders.rules.pending).
 
 Orders of a generation batch that walk alike share one OrderRulesWalk row: the tags and method
 before the rules and as written with the order, and the walk the usual charge leads to — the order
 as that charge leaves it (`expected`, spelled as the stage's claim spells the order it finds) and
-what that walk does (`result`). Each order has a small OrderRulesPending row pointing to it.
+what that walk does (`result`), with the ids of its orders.
 What the rules test is not kept: an order the charge left otherwise is read afresh at the stage, as
 any other order is.
 """
@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.copy import copy_field, copy_text, next_ids, use_copy
+from core.copy import copy_field, copy_text, use_copy
 
 from . import engine
-from .models import OrderRulesPending, OrderRulesWalk
+from .models import OrderRulesWalk
 from .records import Walked
 
 SEP = "\x1f"
@@ -81,33 +81,28 @@ def result_text(walked: Walked, written: engine.OrderState, method_id: int | Non
     )
 
 
-def pending_write(rows: Sequence[tuple[int, tuple[str, str, str]]]) -> None:
-    """(order id, (state, expected, result)) of the orders whose rules wait for the payment; orders
-    with the same texts share one walk row."""
+def pending_write(rows: Sequence[tuple[int, tuple[str, str, str]]], *, creation_date: date) -> None:
+    """(order id, (state, expected, result)) of the orders whose rules wait for the payment: one row
+    per distinct texts, with the ids of its orders."""
     if not rows:
         return
-    walks = list(dict.fromkeys(texts for _oid, texts in rows))
-    if use_copy():
-        ids = next_ids(OrderRulesWalk._meta.db_table, len(walks))
-        copy_text(
-            OrderRulesWalk._meta.db_table,
-            ("id", "state", "expected", "result"),
-            "".join(
-                f"{wid}\t" + "\t".join(copy_field(text) for text in texts) + "\n"
-                for wid, texts in zip(ids, walks, strict=True)
-            ),
-        )
-        walk_id = dict(zip(walks, ids, strict=True))
-        copy_text(
-            OrderRulesPending._meta.db_table,
-            ("order_id", "walk_id"),
-            "".join(f"{oid}\t{walk_id[texts]}\n" for oid, texts in rows),
+    orders: dict[tuple[str, str, str], list[int]] = {}
+    for order_id, texts in rows:
+        orders.setdefault(texts, []).append(order_id)
+    if not use_copy():
+        OrderRulesWalk.objects.bulk_create(
+            [
+                OrderRulesWalk(creation_date=creation_date, order_ids=ids, state=st, expected=ex, result=re)
+                for (st, ex, re), ids in orders.items()
+            ]
         )
         return
-    made = OrderRulesWalk.objects.bulk_create(
-        [OrderRulesWalk(state=state, expected=x, result=r) for state, x, r in walks]
-    )
-    walk_id = {texts: walk.pk for texts, walk in zip(walks, made, strict=True)}
-    OrderRulesPending.objects.bulk_create(
-        [OrderRulesPending(order_id=oid, walk_id=walk_id[texts]) for oid, texts in rows]
+    day = creation_date.isoformat()
+    copy_text(
+        OrderRulesWalk._meta.db_table,
+        ("creation_date", "order_ids", "state", "expected", "result"),
+        "".join(
+            f"{day}\t[{', '.join(map(str, ids))}]\t" + "\t".join(copy_field(text) for text in texts) + "\n"
+            for texts, ids in orders.items()
+        ),
     )

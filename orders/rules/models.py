@@ -34,14 +34,19 @@ class OrderRule(models.Model):
 
 
 class OrderRulesWalk(models.Model):
-    """The walk of the rules over some new orders waiting for their payment when the charge goes the
-    usual way (orders.rules.kept): one row for all the orders of a generation batch that walk alike,
-    which OrderRulesPending rows point to. Written and read by orders.rules only; the stage deletes
-    the rows no pending order points to any more."""
+    """New orders waiting for their payment before the rules are done with them (orders.rules.kept):
+    the orders of one generation batch that walk alike, and their walk when the charge goes the usual
+    way. The stage after the charges takes the row (orders.rules.pending) and deletes it in the same
+    transaction as it writes what the rules did, so a second run finds nothing left to do."""
 
+    # The business date the orders were created on: the stage for a date takes the rows up to it.
+    creation_date = models.DateField(_("受注作成日"))
+    # The ids of the orders (a JSON list): written once by the generation batch; staff applying the
+    # rules on demand before the stage take their orders out of it.
+    order_ids = models.JSONField(_("受注"), default=list)
     # JSON text: [tags before the rules, delivery method before, tags written with the order, method
-    # written]. The order was written with the tags and method the walk most likely gives; the stage
-    # walks again from the tags and method before the rules.
+    # written]. The orders were written with the tags and method the walk most likely gives; the
+    # stage walks again from the tags and method before the rules.
     state = models.TextField(_("ルール適用前後のタグと配送方法"))
     # The order as the usual charge leaves it (status, payment, hold reasons, tags, method) and the
     # rules' version: an order standing exactly so at the stage gets the usual walk's `result` (JSON:
@@ -52,34 +57,9 @@ class OrderRulesWalk(models.Model):
 
     class Meta:
         app_label = "orders"
-        verbose_name = _("支払い待ちの受注ルールの判定")
-        verbose_name_plural = _("支払い待ちの受注ルールの判定")
+        verbose_name = _("支払い待ちの受注ルール")
+        verbose_name_plural = _("支払い待ちの受注ルール")
+        indexes = [models.Index(fields=["creation_date", "id"], name="order_rules_walk_date_idx")]
 
     def __str__(self) -> str:
         return str(self.pk)
-
-
-class OrderRulesPending(models.Model):
-    """A new order whose rules wait for its payment (orders.rules.pending): the nightly run walked the
-    rules over it when it created it, found that the walk depends on what the charge does, and left
-    it here for the rules stage after the charges. The row goes when the stage applies the rules, in
-    the same transaction, so a second run finds nothing left to do."""
-
-    order = models.OneToOneField(
-        "orders.Order",
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="rules_pending",
-        verbose_name=_("受注"),
-    )
-    # The OrderRulesWalk it reads like; a plain id (no constraint, no index): written in the same
-    # batch, and its row is deleted only once nothing points to it.
-    walk_id = models.BigIntegerField(_("判定"))
-
-    class Meta:
-        app_label = "orders"
-        verbose_name = _("支払い待ちの受注ルール")
-        verbose_name_plural = _("支払い待ちの受注ルール")
-
-    def __str__(self) -> str:
-        return str(self.order_id)

@@ -1,4 +1,4 @@
-"""The rules stage for the new orders that wait for their payment (OrderRulesPending).
+"""The rules stage for the new orders that wait for their payment (OrderRulesWalk).
 
 The nightly run walks the rules over each order it creates (orders.rules.creation). When the walk
 depends on the payment — a rule tests the status, the payment or the hold reasons, or moves the
@@ -6,10 +6,10 @@ status, holds the order or sends a mail — the order is written with the tags a
 the walk gives when the charge goes the usual way, and orders.rules.kept keeps what the rules test
 and that usual walk.
 
-After the charges, `pending_apply` takes the pending rows in batches (DELETE … RETURNING, FOR UPDATE
-SKIP LOCKED: two overlapping runs share them and apply each once) with the order's own columns as
-the charge left them (status, payment, hold reasons, tags, method; no lines, customers or earlier
-orders again). An order standing exactly as the usual charge leaves it, under the same rules, gets
+After the charges, `pending_apply` takes the walk rows in batches (FOR UPDATE SKIP LOCKED, deleted
+in the same transaction: two overlapping runs share them and apply each once) and reads their
+orders' own columns as the charge left them (status, payment, hold reasons, tags, method; no lines,
+customers or earlier orders again). An order standing exactly as the usual charge leaves it, under the same rules, gets
 the usual walk's timeline rows and nothing else: its tags and method were written with it. Any
 other is walked again from the tags and method it had before the rules, and only what differs from
 what the order shows is written, with a guarded UPDATE (an order someone changed meanwhile is read
@@ -32,7 +32,7 @@ from ..models import ORDER_TRANSITIONS, Order
 from . import engine
 from .facts import FactsLoader, no_seq_scans, walk_key
 from .kept import order_text, rules_version
-from .models import OrderRulesPending, OrderRulesWalk
+from .models import OrderRulesWalk
 from .records import Walked, events_copy, events_write, mails_queue
 
 BATCH_SIZE = 1000
@@ -60,16 +60,6 @@ class _Walker:
         self.loader = loader
         self.version = rules_version(rules)
         self.kept: dict[int, tuple[str, str, dict[str, Any]]] = {}  # walk id -> (state, expected, result)
-
-    def read_walks(self, rows: list[tuple]) -> None:
-        wanted = {row[_WALK] for row in rows} - self.kept.keys()
-        if wanted:
-            found = OrderRulesWalk.objects.filter(pk__in=wanted).values_list(
-                "pk", "state", "expected", "result"
-            )
-            self.kept.update(
-                (pk, (state, expected, json.loads(result))) for pk, state, expected, result in found
-            )
 
     def as_expected(self, row: tuple) -> bool:
         """The order stands as the usual charge leaves it, under the rules the walk was kept with."""
@@ -119,37 +109,42 @@ class _Walker:
         return result
 
 
-def _claim(after: int, run_date: date, limit: int) -> list[tuple]:
-    """Take the next rows off the list (they are gone when this transaction commits), with the order
-    each belongs to as it stands now."""
+def _claim(walker: _Walker, after: int, run_date: date, walks: int) -> tuple[list[tuple], list[int]]:
+    """Take the next walk rows (deleted when this transaction commits; another run's are skipped),
+    and read their orders as they stand now. Returns the rows and the walk ids taken."""
+    taken = list(
+        OrderRulesWalk.objects.select_for_update(skip_locked=True)
+        .filter(creation_date__lte=run_date, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "order_ids", "state", "expected", "result")[:walks]
+    )
+    walk_of: dict[int, int] = {}
+    for pk, order_ids, state, expected, result in taken:
+        walker.kept[pk] = (state, expected, json.loads(result))
+        walk_of.update(dict.fromkeys(order_ids, pk))
+    if not walk_of:
+        return [], [pk for pk, *_rest in taken]
     if connection.vendor != "postgresql":
-        found = list(
-            OrderRulesPending.objects.filter(order_id__gt=after, order__creation_date__lte=run_date)
-            .order_by("order_id")
-            .values_list(
-                "order_id", "walk_id", "order__status", "order__payment_status", "order__payment_kind",
-                "order__hold_reasons", "order__tags", "order__delivery_method_id",
-            )[:limit]
-        )  # fmt: skip
-        OrderRulesPending.objects.filter(order_id__in=[r[_ID] for r in found]).delete()
         dumps = json.dumps
-        return [
-            (*r[:5], dumps(r[5] or [], ensure_ascii=False), dumps(r[6] or [], ensure_ascii=False), r[7])
-            for r in found
-        ]
-    table = OrderRulesPending._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # The creation date as a scalar subquery: one index probe per row. As a join, the planner
-            # merged it with a scan of the orders' primary key from its start, every batch.
-            f"DELETE FROM {table} AS p USING orders_order AS o WHERE o.id = p.order_id AND p.order_id IN "
-            f"(SELECT q.order_id FROM {table} AS q WHERE q.order_id > %s AND "
-            "(SELECT d.creation_date FROM orders_order AS d WHERE d.id = q.order_id) <= %s "
-            "ORDER BY q.order_id LIMIT %s FOR UPDATE OF q SKIP LOCKED) "
-            f"RETURNING p.order_id, p.walk_id, {_ORDER_STATE}",
-            [after, run_date, limit],
+        found = (
+            Order.objects.filter(pk__in=walk_of)
+            .order_by("pk")
+            .values_list(
+                "pk", "status", "payment_status", "payment_kind", "hold_reasons", "tags", "delivery_method_id"
+            )
         )
-        return sorted(cursor.fetchall())
+        rows = [
+            (oid, walk_of[oid], st, pay, kind, dumps(hold or [], ensure_ascii=False), dumps(tags or [], ensure_ascii=False), method)
+            for oid, st, pay, kind, hold, tags, method in found
+        ]  # fmt: skip
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT o.id, {_ORDER_STATE} FROM orders_order AS o WHERE o.id = ANY(%s) ORDER BY o.id",
+                [sorted(walk_of)],
+            )
+            rows = [(oid, walk_of[oid], *rest) for oid, *rest in cursor.fetchall()]
+    return rows, [pk for pk, *_rest in taken]
 
 
 def _reread_locked(rows: list[tuple]) -> list[tuple]:
@@ -210,7 +205,6 @@ def _walk_rows(walker: _Walker, rows: list[tuple]) -> tuple[dict[int, Walked], d
 
 
 def _apply_batch(walker: _Walker, rows: list[tuple]) -> dict[str, int]:
-    walker.read_walks(rows)
     expected, others = [], []
     for row in rows:
         (expected if walker.as_expected(row) else others).append(row)
@@ -240,43 +234,52 @@ def _apply_batch(walker: _Walker, rows: list[tuple]) -> dict[str, int]:
 def pending_apply(
     *, rules: Sequence[engine.Rule], loader: FactsLoader, run_date: date, batch_size: int = BATCH_SIZE
 ) -> dict[str, int]:
-    """The nightly stage's part for the orders the nightly run left waiting for their payment."""
+    """The nightly stage's part for the orders the nightly run left waiting for their payment. A
+    generation batch leaves a few walk rows (one per way its orders walk): a stage batch takes as
+    many as make about `batch_size` orders."""
     walker = _Walker(rules, loader)
     totals: Counter[str] = Counter()
     last_id = 0
     while True:
         with transaction.atomic():
             no_seq_scans()
-            rows = _claim(last_id, run_date, batch_size)
-            if not rows:
+            rows, taken = _claim(walker, last_id, run_date, max(1, batch_size // 20))
+            if not taken:
                 break
-            last_id = rows[-1][_ID]
+            last_id = taken[-1]
             totals.update(_apply_batch(walker, rows))
-    _forget_walks()
+            OrderRulesWalk.objects.filter(pk__in=taken).delete()
     return dict(totals)
 
 
-def _forget_walks() -> None:
-    """Walk rows no pending order points to any more (a walk row and its pending rows are written in
-    one transaction, so one still being written is not seen here)."""
-    OrderRulesWalk.objects.exclude(pk__in=OrderRulesPending.objects.values("walk_id")).delete()
+def pending_take(*, order_ids: Sequence[int]) -> dict[int, str]:
+    """For an on-demand walk (call before locking the orders, in the caller's transaction): take these
+    orders off the walk rows that still wait for the stage. Returns, per order taken, its walk's state
+    text (the tags and method before the rules and as written), for pending_start."""
+    wanted = set(order_ids)
+    taken: dict[int, str] = {}
+    for walk in OrderRulesWalk.objects.select_for_update().order_by("pk"):
+        inside = wanted.intersection(walk.order_ids)
+        if not inside:
+            continue
+        taken.update(dict.fromkeys(inside, walk.state))
+        walk.order_ids = [oid for oid in walk.order_ids if oid not in inside]
+        if walk.order_ids:
+            walk.save(update_fields=["order_ids"])
+        else:
+            walk.delete()
+    return taken
 
 
-def pending_take(
-    *, order_ids: Sequence[int], facts: list[engine.OrderFacts]
+def pending_start(
+    facts: list[engine.OrderFacts], taken: Mapping[int, str]
 ) -> tuple[list[engine.OrderFacts], dict[int, engine.OrderState]]:
-    """For an on-demand walk over locked orders: take the ones still waiting off the list, and walk
-    them from the tags and method they had before the rules. Returns the facts to walk and, for
-    those, the state the orders stand in now."""
-    taken = dict(OrderRulesPending.objects.filter(order_id__in=order_ids).values_list("order_id", "walk_id"))
-    if not taken:
-        return facts, {}
-    OrderRulesPending.objects.filter(order_id__in=list(taken)).delete()
-    states = dict(OrderRulesWalk.objects.filter(pk__in=set(taken.values())).values_list("pk", "state"))
+    """The facts of orders taken off the list, walked from the tags and method they had before the
+    rules; and, for those, the state the orders stand in now."""
     written: dict[int, engine.OrderState] = {}
     result = []
     for f in facts:
-        state = states.get(taken.get(f.order_id, -1))
+        state = taken.get(f.order_id)
         if state is not None:
             tags, method = _start(json.loads(state), list(f.state.tags), f.state.delivery_method)
             written[f.order_id] = f.state

@@ -26,10 +26,14 @@ def rule_batch(
 ) -> list[Ruled]:
     """What the rules make of each planned order; `lines` are the lines written for each."""
     rows = [_order(rules, position, p, run_date) for position, p in enumerate(orders)]
-    by_position = {
-        position: [(ln.product_id, ln.sku, ln.quantity) for ln in order_lines]
-        for position, order_lines in enumerate(lines)
-    }
+    # Orders priced alike share one lines object (pricing's memo): read each once.
+    read: dict[int, list[tuple[int, str, int]]] = {}
+    by_position = {}
+    for position, order_lines in enumerate(lines):
+        found = read.get(id(order_lines))
+        if found is None:
+            found = read[id(order_lines)] = [(ln.product_id, ln.sku, ln.quantity) for ln in order_lines]
+        by_position[position] = found
     return rules.decide(rows, by_position)
 
 

@@ -16,7 +16,7 @@ from catalog.bulk import StockShort, stock_take
 from core.copy import use_copy
 from orders.bulk import order_lines_bulk_create, orders_bulk_create
 from orders.models import OrderStatus, PaymentStatus
-from orders.rules.creation import rules_record_created
+from orders.rules.bulk import rules_record_created
 from subscriptions.bulk import (
     RawJSON,
     schedule_after_existing_order,
@@ -80,7 +80,7 @@ def write_batch(
     timeline_bulk_write(events=events, now=now, copy=copy)
     schedules_bulk_advance(updates=_schedule_updates(plan), now=now, copy=copy)
     if ruled is not None:
-        counters = rules_record_created(ruled, ids, now=now)
+        counters = rules_record_created(ruled, ids, now=now, creation_date=run_date)
     else:
         counters = {"rules_orders_seen": len(ids)} if rules is not None else {}
     try:

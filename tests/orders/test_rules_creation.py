@@ -19,7 +19,7 @@ from customers.models import Customer
 from notifications.models import MailTemplate, Notification
 from orders.models import Order, OrderEvent, OrderStatus, PaymentStatus, SubscriptionGift
 from orders.rules.bulk import RULE_EVENT, order_rules_apply, order_rules_apply_pending
-from orders.rules.models import OrderRule, OrderRulesPending, OrderRulesWalk
+from orders.rules.models import OrderRule, OrderRulesWalk
 from orders.rules.services import order_rule_save
 from scheduler.generation import generate_due
 from subscriptions.models import Subscription
@@ -167,7 +167,7 @@ def _night(subs: list[Subscription], *, at_creation: bool, outcome: str, between
             _charge(outcome)
             order_rules_apply_pending(run_date=CREATION)
             seen = _seen(subs)
-            assert not OrderRulesPending.objects.exists() and not OrderRulesWalk.objects.exists()
+            assert not OrderRulesWalk.objects.exists()
             raise _Rollback
     except _Rollback:
         pass
@@ -248,7 +248,7 @@ def test_a_dry_run_for_the_simulation_leaves_the_rules_to_it(night) -> None:  # 
     _save_rules()
     generate_due(run_date=CREATION, apply_rules=False)
     assert set(Order.objects.values_list("rules_applied_at", flat=True)) == {None}
-    assert not OrderRulesPending.objects.exists()
+    assert not OrderRulesWalk.objects.exists()
     assert not OrderEvent.objects.filter(kind=RULE_EVENT).exists()
 
 
@@ -290,4 +290,4 @@ def test_two_overlapping_stages_finish_each_waiting_order_once(policy) -> None: 
     assert per_order == {o.pk: 2 for o in orders}
     assert {tuple(o.tags) for o in orders} == {("確認不要", "午前")}
     assert sum(r.get("rules_orders_seen", 0) for r in results) == 40
-    assert not OrderRulesPending.objects.exists()
+    assert not OrderRulesWalk.objects.exists()
