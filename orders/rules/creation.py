@@ -24,6 +24,7 @@ rows (only their time differs for "now"): tests/orders/test_rules_creation.py co
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -95,20 +96,26 @@ class RulesAtCreation:
         if "customer_group" in self.used:
             self.group_codes = dict(CustomerGroup.objects.values_list("pk", "code"))
 
-    def decide(self, rows: list[dict[str, Any]], lines: dict[int, list[tuple[int, str, int]]]) -> list[Ruled]:
-        """One Ruled per row, in order. `rows` are the new orders as FactsLoader reads orders, their
-        "id" the position in the batch (the ids the batch will take rise in that order); `lines` per
-        position, (product id, SKU, quantity). Orders alike in what the walk reads share one Ruled,
-        worked out once (the facts object is only built for the first)."""
+    def decide(
+        self,
+        rows: Iterable[dict[str, Any]],
+        lines: Sequence[list[tuple[int, str, int]]],
+        customers: Sequence[int],
+    ) -> list[Ruled]:
+        """One Ruled per order, in order. `rows` are the new orders as FactsLoader reads orders (one at
+        a time: each is read before the next is asked for), their "id" the position in the batch (the
+        ids the batch will take rise in that order); `lines` per position, (product id, SKU,
+        quantity); `customers` the customer of each. Orders alike in what the walk reads share one
+        Ruled, worked out once (the facts object is only built for the first)."""
         repeat = "customer_repeater" in self.used
-        first_order, unsure = _first_orders(rows) if repeat else ({}, set())
+        first_order, unsure = _first_orders(customers) if repeat else ({}, set())
         loader = self.loader
-        loader.products_of(lines)
+        loader.products_of(dict(enumerate(lines)))
         if len(self._memo) > MEMO_LIMIT:
             self._memo.clear()
         result = []
         for row in rows:
-            order_lines = lines.get(row["id"], [])
+            order_lines = lines[row["id"]]
             values, fits = loader.values_of(row, order_lines, first_order)
             doubt = repeat and row["customer_id"] in unsure
             key = (
@@ -174,15 +181,15 @@ class RulesAtCreation:
         return Ruled(way, after.status, after.hold_reasons, after.tags, method_id, walked, texts)
 
 
-def _first_orders(rows: list[dict[str, Any]]) -> tuple[dict[int, int], set[int]]:
-    """Per customer, the position of their first order (-1: one exists already) for the repeater
-    test, and the customers it cannot be sure of: no order visible yet, and another subscription that
-    another lane may be ordering for at this moment (its order could take a lower id)."""
-    customers = {row["customer_id"] for row in rows}
-    ordered, several = _customers_seen(customers)
+def _first_orders(customers: Sequence[int]) -> tuple[dict[int, int], set[int]]:
+    """Per customer, the position of their first order in the batch (-1: one exists already) for the
+    repeater test, and the customers it cannot be sure of: no order visible yet, and another
+    subscription that another lane may be ordering for at this moment (its order could take a lower
+    id)."""
+    ordered, several = _customers_seen(set(customers))
     first: dict[int, int] = dict.fromkeys(ordered, -1)
-    for row in rows:
-        first.setdefault(row["customer_id"], row["id"])
+    for position, customer in enumerate(customers):
+        first.setdefault(customer, position)
     return first, several - ordered
 
 
@@ -199,12 +206,13 @@ def _customers_seen(customers: set[int]) -> tuple[set[int], set[int]]:
         )
         return ordered, set(several)
     with connection.cursor() as cursor:
-        # Two index probes per customer whatever the statistics say (the orders table grows all night).
+        # Index probes per customer whatever the statistics say (the orders table grows all night).
+        # (The second probe only for a customer the first found no order of: most nights, few.)
         cursor.execute(
-            "SELECT c.id, EXISTS (SELECT 1 FROM orders_order WHERE customer_id = c.id), "
-            "EXISTS (SELECT 1 FROM subscriptions_subscription WHERE customer_id = c.id OFFSET 1) "
-            "FROM unnest(%s::bigint[]) AS c(id)",
+            "SELECT c.id, CASE WHEN EXISTS (SELECT 1 FROM orders_order WHERE customer_id = c.id) THEN 1 "
+            "WHEN EXISTS (SELECT 1 FROM subscriptions_subscription WHERE customer_id = c.id OFFSET 1) THEN 2 "
+            "ELSE 0 END FROM unnest(%s::bigint[]) AS c(id)",
             [sorted(customers)],
         )
         found = cursor.fetchall()
-    return {c for c, ordered, _s in found if ordered}, {c for c, _o, several in found if several}
+    return {c for c, seen in found if seen == 1}, {c for c, seen in found if seen == 2}

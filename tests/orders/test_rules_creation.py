@@ -77,7 +77,7 @@ def _subscribe(kind: str = "card", **fields) -> Subscription:  # noqa: ANN003
 def night(db, policy):  # noqa: ANN001, ANN201
     """A night's worth of different orders: cards with and without a slot, cash on delivery, bank
     transfer and konbini, a blacklisted customer (held at creation), a remote island, a gift, a
-    pre-order item, a letterbox-sized item, a repeat customer."""
+    pre-order item, a letterbox-sized item, a repeat customer, a customer ordering twice tonight."""
     MailTemplate.objects.filter(event="on_hold").update(enabled=True)
     DeliveryMethod.objects.create(
         code="parcel", name="宅配便", kind=DeliveryKind.PARCEL, fee=800, is_default=True
@@ -107,8 +107,11 @@ def night(db, policy):  # noqa: ANN001, ANN201
     )
     repeat = _subscribe("card")
     shop_order(status=OrderStatus.COMPLETED, customer=repeat.customer)
+    # a customer with two subscriptions due tonight and no order yet: which order is the repeat one
+    # depends on both, so the rules for these wait for the stage's usual path
+    twice = _subscribe("card", customer=subs[0].customer, delivery_time_slot="")
     subs += [
-        blacklisted, island, gift, repeat,
+        blacklisted, island, gift, repeat, twice,
         _subscribe("card", course=CourseFactory(setup=preorder)),
         _subscribe("card", course=CourseFactory(setup=flat), delivery_time_slot=""),
     ]  # fmt: skip
@@ -233,6 +236,25 @@ def test_applying_on_demand_before_the_stage_takes_the_order_off_its_list(night,
     assert {k: v for k, v in at_creation.items() if k not in held} == {
         k: v for k, v in after_charges.items() if k not in held
     }
+
+
+def test_each_order_takes_the_way_its_walk_allows(night) -> None:  # noqa: ANN001
+    # given the rules and tonight's orders
+    _save_rules()
+    result = generate_due(run_date=CREATION)
+    orders = {o.subscription_id: o for o in Order.objects.filter(subscription__in=night)}
+    blacklisted, twice = night[6], night[10]
+    # then the order held from its creation is done (its charge waits for staff), the customer ordering
+    # twice tonight waits for the stage's usual path (which of the two is the repeat order), and the
+    # others wait for their payment with the tags the usual charge's walk gives
+    assert orders[blacklisted.pk].rules_applied_at is not None
+    assert orders[blacklisted.pk].tags == ["確認不要", "BL", "要対応", "確認済"]
+    assert orders[twice.pk].rules_applied_at is None and orders[night[0].pk].rules_applied_at is None
+    waiting = [o for o in orders.values() if o.subscription_id not in (blacklisted.pk, twice.pk, night[0].pk)]
+    assert all(o.rules_applied_at is not None and o.status == OrderStatus.NEW for o in waiting)
+    assert orders[night[1].pk].tags == ["確認不要", "午前", "決済済", "確認済"]
+    assert result.rules["rules_waiting_payment"] == len(waiting)
+    assert sum(len(w.order_ids) for w in OrderRulesWalk.objects.all()) == len(waiting)
 
 
 def test_without_rules_every_order_is_written_done_and_the_stage_has_nothing_to_do(policy) -> None:  # noqa: ANN001
