@@ -225,9 +225,12 @@ class FactsLoader:
         if "payment_status" in used:
             values["payment_status"] = row["payment_status"]
         if self._line_facts:
-            values["item_count"] = sum(qty for _pid, _sku, qty in lines)
-            values["skus"] = frozenset(sku for _pid, sku, _qty in lines)
-            values["has_preorder"] = any(self.preordered(pid) for pid, _sku, _qty in lines)
+            if "item_count" in used:
+                values["item_count"] = sum(qty for _pid, _sku, qty in lines)
+            if "skus" in used:
+                values["skus"] = frozenset(sku for _pid, sku, _qty in lines)
+            if "has_preorder" in used:
+                values["has_preorder"] = any(self.preordered(pid) for pid, _sku, _qty in lines)
         fits: frozenset[str] = frozenset()
         if self.needs_fit:
             packages = [(self._products[pid][0], qty) for pid, _sku, qty in lines]
