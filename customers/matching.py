@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jaconv
 
@@ -59,10 +60,17 @@ _VARIANTS = str.maketrans(
 )  # fmt: skip
 
 
+# The keys are remembered for the last few thousand values: the nightly run works out the same
+# person's keys several times over (the gift check, the blacklist hold, the order rules' test).
+_REMEMBERED = 8192
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def name_key(name: str) -> str:
     return "".join(_width(name).split()).translate(_HIRA2KATA).translate(_VARIANTS).lower()
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def phone_key(phone: str) -> str:
     if not phone:
         return ""
@@ -78,12 +86,14 @@ def postal_key(postal_code: str) -> str:
     return digits if len(digits) == 7 else ""
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def address_key(postal_code: str, line: str) -> str:
     postal = postal_key(postal_code)
     folded = _width(line).translate(_DASHES)
     return f"{postal}:{folded}" if postal and folded else ""
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def email_key(email: str) -> str:
     return _width(email).strip().lower()
 

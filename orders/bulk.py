@@ -33,17 +33,59 @@ LINE_FIELDS = ("product_id", "sku", "product_name", "quantity", "unit_price", "t
 _LINE_COLUMNS = ("order_id", *LINE_FIELDS)
 
 
-def orders_bulk_create(*, rows: list[tuple], copy: bool) -> list[int]:
-    """Insert orders (values in ORDER_COLUMNS order; JSON fields as text when `copy`); their ids."""
+# What the order rules set when they run as the order is created (orders.rules.creation.Ruled.columns):
+# status and hold reasons replace the row's, the others are added.
+RULED_COLUMNS = ("status", "hold_reasons", "tags", "delivery_method_id", "rules_applied_at")
+_STATUS_AT, _HOLD_AT = ORDER_COLUMNS.index("status"), ORDER_COLUMNS.index("hold_reasons")
+
+
+def orders_bulk_create(
+    *,
+    rows: list[tuple],
+    copy: bool,
+    ruled: Sequence[tuple] | None = None,
+    rules_applied_at: datetime | None = None,
+) -> list[int]:
+    """Insert orders (values in ORDER_COLUMNS order; JSON fields as text when `copy`); their ids.
+
+    `ruled`: per row, what the order rules made of it (RULED_COLUMNS values, JSON fields as lists);
+    else `rules_applied_at` marks every row's rules done (there are no rules to run)."""
     if not rows:
         return []
+    columns = ORDER_COLUMNS
+    if ruled is not None:
+        columns = (*ORDER_COLUMNS, *RULED_COLUMNS[2:])
+        encoded: dict[int, tuple] = {}  # id(ruled values) -> encoded: orders sharing them share it
+        rows = [_with_rules(row, r, copy, encoded) for row, r in zip(rows, ruled, strict=True)]
+    elif rules_applied_at is not None:
+        columns = (*ORDER_COLUMNS, "rules_applied_at")
+        rows = [(*row, rules_applied_at) for row in rows]
     if not copy:
-        objs = [Order(**dict(zip(ORDER_COLUMNS, values, strict=True))) for values in rows]
+        objs = [Order(**dict(zip(columns, values, strict=True))) for values in rows]
         Order.objects.bulk_create(objs, batch_size=1000)
         return [o.pk for o in objs]
     ids = next_ids("orders_order", len(rows))
-    copy_rows("orders_order", ("id", *ORDER_COLUMNS), [(oid, *v) for oid, v in zip(ids, rows, strict=True)])
+    copy_rows("orders_order", ("id", *columns), [(oid, *v) for oid, v in zip(ids, rows, strict=True)])
     return ids
+
+
+def _with_rules(row: tuple, ruled: tuple, copy: bool, encoded: dict[int, tuple]) -> tuple:
+    if copy:
+        found = encoded.get(id(ruled))
+        if found is None:
+            status, hold_reasons, tags, method_id, applied_at = ruled
+            found = encoded[id(ruled)] = (
+                status,
+                "[]" if not hold_reasons else json.dumps(hold_reasons, ensure_ascii=False),
+                "[]" if not tags else json.dumps(tags, ensure_ascii=False),
+                method_id,
+                applied_at,
+            )
+        ruled = found
+    status, hold_reasons, tags, method_id, applied_at = ruled
+    values = list(row)
+    values[_STATUS_AT], values[_HOLD_AT] = status, hold_reasons
+    return (*values, tags, method_id, applied_at)
 
 
 def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -> None:

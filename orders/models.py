@@ -302,4 +302,4 @@ class OrderEvent(models.Model):
         return f"{self.order_id} {self.kind}"
 
 
-from orders.rules.models import OrderRule  # noqa: E402, F401 - registered with the orders app
+from orders.rules.models import OrderRule, OrderRulesWalk  # noqa: E402, F401 - registered with the orders app

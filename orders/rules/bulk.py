@@ -15,26 +15,36 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Product
-from core.copy import copy_rows, use_copy
 from subscriptions.selectors import today_in_shop
 
-from ..mails import order_mail_queue
 from ..models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from ..services import order_release_hold
-from . import engine
-from .facts import FactsLoader, ids_in
-from .validation import active_rules, messages_text
+from . import engine, pending
+from .facts import FactsLoader, ids_in, no_seq_scans, walk_key
+from .kept import pending_write
+from .records import RULE_EVENT, Walked, events_write, mails_queue
+from .validation import active_rules
 
-RULE_EVENT = "rule_applied"
+if TYPE_CHECKING:
+    from .creation import Ruled
+
+__all__ = [
+    "RULE_EVENT",
+    "order_rules_apply",
+    "order_rules_apply_pending",
+    "rules_record_created",
+    "stage_order_rules",
+]
+
 PREORDER_REASON = "preorder"
 PREORDER_TAG = "予約"
 # Built in, ahead of the shop's rules: an order with an unreleased pre-order item waits (予約).
@@ -58,20 +68,35 @@ def rules_for_run(
     return shop
 
 
+def tested_fields(rules: Sequence[engine.Rule]) -> list[str]:
+    return sorted(engine.fields_used(rules) - set(engine.STATE_FIELDS))
+
+
 def rules_evaluate(rules: Sequence[engine.Rule], facts: Sequence[engine.OrderFacts]) -> list[engine.Outcome]:
-    """Each order through the rules. Orders alike in everything the rules test share one walk (a
-    night's orders repeat the same few prices, slots and payment kinds): the outcome depends only on
-    the tested values, the state the actions change, whether it can ship and the methods it fits."""
-    used = sorted(engine.fields_used(rules) - set(engine.STATE_FIELDS))
+    """Each order through the rules (the simulation reads every rule's part); orders that walk alike
+    share one walk."""
     memo: dict[tuple, engine.Outcome] = {}
     outcomes = []
     for f in facts:
-        key = (tuple(f.values.get(name) for name in used), f.state, f.can_ship, f.fitting_methods)
+        key = walk_key(f)
         walked = memo.get(key)
         if walked is None:
             walked = memo[key] = engine.evaluate(rules, f, transitions=ORDER_TRANSITIONS)
         outcomes.append(engine.Outcome(f.order_id, walked.before, walked.after, walked.applied))
     return outcomes
+
+
+def rules_walk(rules: Sequence[engine.Rule], facts: Sequence[engine.OrderFacts]) -> list[tuple[int, Walked]]:
+    """(order id, what its walk did) for each order, for writing; orders that walk alike share one."""
+    memo: dict[tuple, Walked] = {}
+    walks = []
+    for f in facts:
+        key = walk_key(f)
+        walked = memo.get(key)
+        if walked is None:
+            walked = memo[key] = Walked(engine.evaluate(rules, f, transitions=ORDER_TRANSITIONS))
+        walks.append((f.order_id, walked))
+    return walks
 
 
 def _json_key(values: Sequence[str]) -> str:
@@ -80,112 +105,74 @@ def _json_key(values: Sequence[str]) -> str:
 
 def outcomes_write(
     *,
-    outcomes: Sequence[engine.Outcome],
+    walks: Sequence[tuple[int, Walked]],
     loader: FactsLoader,
     actor_user: Any = None,
     mark_applied: datetime | None = None,
+    written: Mapping[int, engine.OrderState] | None = None,
 ) -> dict[str, int]:
-    """Write what the rules changed: orders updated in groups, one timeline event per matched rule
-    that changed something, the rules' mails queued. Call inside a transaction."""
+    """Write what the rules changed: orders updated in groups (one UPDATE per distinct result), one
+    timeline event per matched rule that changed something, the rules' mails queued. `written`: the
+    state an order stands in when it is not the walk's `before` (an order the nightly run wrote with
+    the tags its rules would likely give, orders.rules.pending). Call inside a transaction."""
     now = timezone.now()
     groups: dict[tuple, list[int]] = defaultdict(list)
-    events: list[tuple] = []  # (order_id, kind, before, after, note)
-    mails: list[tuple[int, int | None, str]] = []
-    for outcome in outcomes:
-        if outcome.after != outcome.before:
-            after = outcome.after
+    written = written or {}
+    for order_id, walked in walks:
+        if walked.after != written.get(order_id, walked.before):
+            after = walked.after
             key = (after.status, _json_key(after.hold_reasons), _json_key(after.tags), after.delivery_method)
-            groups[key].append(outcome.order_id)
-        for applied in outcome.applied:
-            if applied.before != applied.after or applied.refused:
-                note = applied.rule_name
-                if applied.refused:
-                    note += " — " + " / ".join(messages_text(applied.refused))
-                before = {**applied.before, "rule_id": applied.rule_id}
-                events.append((outcome.order_id, RULE_EVENT, before, applied.after, note))
-            mails.extend((outcome.order_id, applied.rule_id, m) for m in applied.mails)
+            groups[key].append(order_id)
     for (status, reasons, tags, method), ids in groups.items():
         ids_in(Order.objects.all(), ids).update(
             status=status,
             hold_reasons=json.loads(reasons),
             tags=json.loads(tags),
-            delivery_method_id=loader.method_id.get(method) if method != loader.default_method else None,
+            delivery_method_id=loader.method_pk(method),
             updated_at=now,
             # Marked done in the same UPDATE: one new row version per changed order, not two.
             **({"rules_applied_at": mark_applied} if mark_applied else {}),
         )
-    _events_write(events, now, actor_user)
-    _queue_mails(mails)
+    events = events_write(walks, now=now, actor_user=actor_user)
+    mails = mails_queue([(oid, walked.mails) for oid, walked in walks])
     return {
-        "rules_orders_changed": sum(len(ids) for ids in groups.values()),
-        "rules_events": len(events),
-        "rules_mails": len(mails),
+        "rules_orders_changed": sum(1 for _id, walked in walks if walked.changed),
+        "rules_events": events,
+        "rules_mails": mails,
     }
 
 
-def _events_write(events: list[tuple], now: datetime, actor_user: Any) -> None:
-    """The timeline rows: COPY on PostgreSQL (bulk_create was half the stage's time), else bulk_create."""
-    if not use_copy():
-        OrderEvent.objects.bulk_create(
-            [
-                OrderEvent(order_id=oid, actor=actor_user, kind=kind, before=before, after=after, note=note)
-                for oid, kind, before, after, note in events
-            ],
-            batch_size=2000,
-        )
-        return
-    actor_id = actor_user.pk if actor_user is not None else None
-    dumps = json.dumps
-    copy_rows(
-        "orders_orderevent",
-        ("order_id", "created_at", "actor_id", "kind", "before", "after", "note"),
-        [
-            (
-                oid,
-                now,
-                actor_id,
-                kind,
-                dumps(before, ensure_ascii=False),
-                dumps(after, ensure_ascii=False),
-                note,
-            )
-            for oid, kind, before, after, note in events
-        ],
-    )
-
-
-def _queue_mails(mails: list[tuple[int, int | None, str]]) -> None:
-    if not mails:
-        return
-    orders = Order.objects.select_related("customer__user", "carrier").prefetch_related("lines")
-    by_id = {o.pk: o for o in orders.filter(pk__in={m[0] for m in mails})}
-    for order_id, rule_id, event in mails:
-        order_mail_queue(
-            order=by_id[order_id], event=event, key=f"order-rule-mail:{order_id}:{rule_id}:{event}"
-        )
-
-
-def _no_seq_scans() -> None:
-    """This batch's transaction only (SET LOCAL): look orders and lines up by their indexes.
-
-    The stage runs right after generation wrote tonight's orders, before any ANALYZE: the planner
-    still believes the tables hold what they held at the last ANALYZE and chose sequential scans for
-    `id = ANY(…)` and `order_id = ANY(…)`, so each batch read the whole table and the stage slowed
-    as the night grew (bench/rules.py: 1.4 ms an order at 2,000 orders, 2.4 ms at 100,000)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+def rules_record_created(
+    ruled: Sequence[Ruled], order_ids: Sequence[int], *, now: datetime, creation_date: date
+) -> dict[str, int]:
+    """Once the batch's orders have their ids: the timeline rows and mails of the orders ruled now,
+    the pending rows of those that wait for their payment. Counters for the run's report."""
+    walks = [(oid, r.walked) for oid, r in zip(order_ids, ruled, strict=True) if r.walked is not None]
+    waiting = [(oid, r.pending) for oid, r in zip(order_ids, ruled, strict=True) if r.pending is not None]
+    pending_write(waiting, creation_date=creation_date)
+    return {
+        "rules_orders_seen": len(walks),
+        "rules_orders_changed": sum(1 for _oid, walked in walks if walked.changed),
+        "rules_events": events_write(walks, now=now),
+        "rules_mails": mails_queue([(oid, walked.mails) for oid, walked in walks]),
+        "rules_waiting_payment": len(waiting),
+    }
 
 
 def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -> dict[str, int]:
-    """The nightly stage: the rules on every order created up to `run_date` they have not run on yet."""
+    """The nightly stage: the rules on every order created up to `run_date` they have not run on yet.
+
+    First the orders the nightly run left waiting for their payment (orders.rules.pending: their
+    facts were read when they were created), then any other order whose rules have not run
+    (rules_applied_at empty: made outside the nightly run, or left by it when a fact it could not be
+    sure of was tested)."""
     rules = rules_for_run()
     loader = FactsLoader(rules=rules, today=run_date)
-    totals: Counter[str] = Counter()
+    totals: Counter[str] = Counter(pending.pending_apply(rules=rules, loader=loader, run_date=run_date))
     last_id = 0
     while True:
         with transaction.atomic():
-            _no_seq_scans()
+            no_seq_scans()
             ids = list(
                 Order.objects.select_for_update(skip_locked=True)
                 .filter(rules_applied_at__isnull=True, creation_date__lte=run_date, pk__gt=last_id)
@@ -198,9 +185,9 @@ def order_rules_apply_pending(*, run_date: date, batch_size: int = BATCH_SIZE) -
             now = timezone.now()
             unchanged = ids
             if rules:
-                outcomes = rules_evaluate(rules, loader.load(ids))
-                totals.update(outcomes_write(outcomes=outcomes, loader=loader, mark_applied=now))
-                unchanged = [o.order_id for o in outcomes if o.after == o.before]
+                walks = rules_walk(rules, loader.load(ids))
+                totals.update(outcomes_write(walks=walks, loader=loader, mark_applied=now))
+                unchanged = [order_id for order_id, walked in walks if not walked.changed]
             if unchanged:
                 ids_in(Order.objects.all(), unchanged).update(rules_applied_at=now)
             totals["rules_orders_seen"] += len(ids)
@@ -211,7 +198,9 @@ def order_rules_apply(
     *, order_ids: Sequence[int], actor_user: Any = None, rules: Sequence[engine.Rule] | None = None
 ) -> dict[str, int]:
     """On demand (the admin's action on a selection, an order created by staff): the rules on these
-    orders now, whether or not they ran before. A mail a rule already sent is not sent again."""
+    orders now, whether or not they ran before. A mail a rule already sent is not sent again. An
+    order still waiting for the nightly stage (orders.rules.pending) is taken off its list: this is
+    its walk, from the tags and method it had before the rules."""
     rules = rules_for_run(rules)
     loader = FactsLoader(rules=rules, today=today_in_shop())
     totals: Counter[str] = Counter()
@@ -219,14 +208,17 @@ def order_rules_apply(
     for start in range(0, len(ordered), BATCH_SIZE):
         chunk = ordered[start : start + BATCH_SIZE]
         with transaction.atomic():
+            # The waiting list before the orders: the stage takes them in that order too.
+            taken = pending.pending_take(order_ids=chunk)
             locked = list(
                 Order.objects.select_for_update()
                 .filter(pk__in=chunk)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
-            outcomes = rules_evaluate(rules, loader.load(locked))
-            totals.update(outcomes_write(outcomes=outcomes, loader=loader, actor_user=actor_user))
+            facts, written = pending.pending_start(loader.load(locked), taken)
+            walks = rules_walk(rules, facts)
+            totals.update(outcomes_write(walks=walks, loader=loader, actor_user=actor_user, written=written))
             Order.objects.filter(pk__in=locked, rules_applied_at__isnull=True).update(
                 rules_applied_at=timezone.now()
             )

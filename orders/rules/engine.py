@@ -418,7 +418,7 @@ class Outcome:
         return [m for a in self.applied for m in a.mails]
 
 
-def _value_of(facts: OrderFacts, state: OrderState, name: str) -> Any:
+def value_of(facts: OrderFacts, state: OrderState, name: str) -> Any:
     if name in STATE_FIELDS:
         value = getattr(state, name)
         return frozenset(value) if FIELDS[name] == SET else value
@@ -470,7 +470,7 @@ def condition_holds(cond: Condition, value: Any) -> bool:
 def rule_matches(rule: Rule, facts: OrderFacts, state: OrderState) -> bool:
     if not rule.groups:
         return True
-    return any(all(condition_holds(c, _value_of(facts, state, c.field)) for c in g) for g in rule.groups)
+    return any(all(condition_holds(c, value_of(facts, state, c.field)) for c in g) for g in rule.groups)
 
 
 def _move(state: OrderState, status: str, transitions: Mapping[str, Collection[str]]) -> bool:

@@ -31,3 +31,35 @@ class OrderRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OrderRulesWalk(models.Model):
+    """New orders waiting for their payment before the rules are done with them (orders.rules.kept):
+    the orders of one generation batch that walk alike, and their walk when the charge goes the usual
+    way. The stage after the charges takes the row (orders.rules.pending) and deletes it in the same
+    transaction as it writes what the rules did, so a second run finds nothing left to do."""
+
+    # The business date the orders were created on: the stage for a date takes the rows up to it.
+    creation_date = models.DateField(_("受注作成日"))
+    # The ids of the orders (a JSON list): written once by the generation batch; staff applying the
+    # rules on demand before the stage take their orders out of it.
+    order_ids = models.JSONField(_("受注"), default=list)
+    # JSON text: [tags before the rules, delivery method before, tags written with the order, method
+    # written]. The orders were written with the tags and method the walk most likely gives; the
+    # stage walks again from the tags and method before the rules.
+    state = models.TextField(_("ルール適用前後のタグと配送方法"))
+    # The order as the usual charge leaves it (status, payment, hold reasons, tags, method) and the
+    # rules' version: an order standing exactly so at the stage gets the usual walk's `result` (JSON:
+    # its timeline rows, the state it ends in when that is more than the tags and method already
+    # written, its mails, whether it changed the order).
+    expected = models.TextField(_("想定される決済後の状態"))
+    result = models.TextField(_("想定どおりのときの結果"))
+
+    class Meta:
+        app_label = "orders"
+        verbose_name = _("支払い待ちの受注ルール")
+        verbose_name_plural = _("支払い待ちの受注ルール")
+        indexes = [models.Index(fields=["creation_date", "id"], name="order_rules_walk_date_idx")]
+
+    def __str__(self) -> str:
+        return str(self.pk)

@@ -134,9 +134,11 @@ def rule_from_model(rule: OrderRule, *, choices: dict[str, Collection[str]]) -> 
 def active_rules(*, choices: dict[str, Collection[str]] | None = None) -> list[engine.Rule]:
     """The shop's active rules in order. A stored rule that no longer validates (a course or delivery
     method deleted since) is left out rather than stopping the night; the editor flags it."""
-    choices = choices or rule_choices()
+    stored = list(OrderRule.objects.filter(is_active=True).order_by("position", "id"))
+    if stored and choices is None:
+        choices = rule_choices()
     rules = []
-    for rule in OrderRule.objects.filter(is_active=True).order_by("position", "id"):
+    for rule in stored:
         try:
             rules.append(rule_from_model(rule, choices=choices))
         except engine.RuleError:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from subscriptions.schedule import ScheduleMemo
 
 from .plan import BatchPlan, PlanContext, PlannedSkip, plan_batch
 from .rows import DueRow, claim_batch, due_queryset, existing_orders
+from .ruling import RulesAtCreation
 from .writers import StockChanged, write_batch
 
 __all__ = ["BatchResult", "GenerationRun", "count_due", "drain", "generate_due"]
@@ -62,6 +64,8 @@ class BatchResult:
     passed_ids: list[int] = field(default_factory=list)
     # (next_creation_date, id) of the last row claimed: where the lane's next claim continues.
     last_key: tuple[date, int] | None = None
+    # The order rules run as the orders were created (orders.rules.creation): orders seen, changed…
+    rules: Counter[str] = field(default_factory=Counter)
 
     @property
     def exclude_ids(self) -> list[int]:
@@ -76,6 +80,7 @@ class BatchResult:
             "skipped": self.skipped,
             "moved": self.moved,
             "failed": len(self.failed_ids),
+            **self.rules,
         }
 
     def add(self, other: BatchResult) -> None:
@@ -86,6 +91,7 @@ class BatchResult:
         self.moved += other.moved
         self.failed_ids.extend(other.failed_ids)
         self.passed_ids.extend(other.passed_ids)
+        self.rules.update(other.rules)
         self.last_key = other.last_key or self.last_key
 
 
@@ -99,7 +105,7 @@ class GenerationRun:
     are still read, and locked, per batch.
     """
 
-    def __init__(self, run_date: date, *, batch_size: int | None = None) -> None:
+    def __init__(self, run_date: date, *, batch_size: int | None = None, apply_rules: bool = True) -> None:
         policy = ShopPolicy.current()
         calendar = policy.business_calendar()
         self.run_date = run_date
@@ -110,6 +116,9 @@ class GenerationRun:
         self.catalog = PricingCatalog.load(on=run_date)
         # Two queries per run, whatever its size; each batch checks its orders against it in memory.
         self.blacklist = blacklist_index()
+        # The shop's order rules, read once per run like the catalogue; None (a dry run feeding the
+        # rule simulation) writes the orders as before any rule, for the simulation to walk.
+        self.rules = RulesAtCreation(today=run_date) if apply_rules else None
 
     def batch(
         self,
@@ -161,7 +170,7 @@ class GenerationRun:
             blacklist=self.blacklist,
         )
         plan = plan_batch(rows, ctx, has_sequence=has_sequence, ordered_today=ordered_today)
-        write_batch(plan, run_date=self.run_date, now=timezone.now())
+        rules = write_batch(plan, run_date=self.run_date, now=timezone.now(), rules=self.rules)
         benefits = [
             (p.order_id, p.row.customer_id, p.row.id, p.sequence, p.priced.coupon_id, p.priced.points_used)
             for p in plan.orders
@@ -172,6 +181,7 @@ class GenerationRun:
         for skip in plan.skips:
             _notify_skip(skip)
         result = _result(rows, plan)
+        result.rules.update(rules)
         result.last_key = (rows[-1].next_creation_date, rows[-1].id)
         return result
 
@@ -243,6 +253,7 @@ def generate_due(
     batch_size: int | None = None,
     progress: Callable[[BatchResult], None] | None = None,
     workers: int = 1,
+    apply_rules: bool = True,
 ) -> BatchResult:
     """Generate every due order for `run_date` in this process, batch after batch.
 
@@ -254,7 +265,7 @@ def generate_due(
     while another waits for PostgreSQL. Only outside a transaction: a thread's connection cannot
     see or join the caller's transaction (a dry run uses one worker).
     """
-    run = GenerationRun(run_date, batch_size=batch_size)
+    run = GenerationRun(run_date, batch_size=batch_size, apply_rules=apply_rules)
     if workers <= 1:
         return _lane(run, progress, threading.Lock())
     if transaction.get_connection().in_atomic_block:

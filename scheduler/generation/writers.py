@@ -16,6 +16,7 @@ from catalog.bulk import StockShort, stock_take
 from core.copy import use_copy
 from orders.bulk import order_lines_bulk_create, orders_bulk_create
 from orders.models import OrderStatus, PaymentStatus
+from orders.rules.bulk import rules_record_created
 from subscriptions.bulk import (
     RawJSON,
     addons_bulk_consume,
@@ -29,6 +30,7 @@ from subscriptions.models import ActorKind
 from subscriptions.schedule import delivery_number
 
 from .plan import BatchPlan, PlannedAdvance, PlannedOrder, PlannedSkip
+from .ruling import RulesAtCreation, rule_batch
 
 __all__ = ["StockChanged", "use_copy", "write_batch"]
 
@@ -37,8 +39,14 @@ SEQUENCE_SKIPPED_STOCK = "sequence_skipped_stock_short"
 SCHEDULE_ADVANCED = "schedule_advanced"
 
 
-def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
-    """Write the plan; sets PlannedOrder.order_id. Call inside the batch's transaction."""
+def write_batch(
+    plan: BatchPlan, *, run_date: date, now: datetime, rules: RulesAtCreation | None = None
+) -> dict[str, int]:
+    """Write the plan; sets PlannedOrder.order_id. Call inside the batch's transaction.
+
+    With `rules` (the shop's order rules, ruling.py) each order is written as its rules leave it
+    when that cannot depend on the payment, and their timeline rows with it; without, every order is
+    written marked done (no rules to run). Returns the rules' counters."""
     copy = use_copy()
     encode = _json if copy else _same
     # Rows sharing inputs share one memoised PricedOrder (PricingCatalog.price): its tax summary
@@ -53,10 +61,18 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
         return text
 
     orders = [_order_values(p, run_date, now, encode, encode_summary) for p in plan.orders]
-    ids = orders_bulk_create(rows=orders, copy=copy)
+    # The lines written for each order: the rules read these (item count, SKUs, packages).
+    lines = [p.priced.lines for p in plan.orders]
+    ruled = rule_batch(rules, plan.orders, lines, run_date=run_date) if rules and rules.rules else None
+    ids = orders_bulk_create(
+        rows=orders,
+        copy=copy,
+        ruled=None if ruled is None else [r.columns(now) for r in ruled],
+        rules_applied_at=now if rules is not None else None,
+    )
     for planned, order_id in zip(plan.orders, ids, strict=True):
         planned.order_id = order_id
-    order_lines_bulk_create(orders=[(p.order_id, p.priced.lines) for p in plan.orders], copy=copy)
+    order_lines_bulk_create(orders=list(zip(ids, lines, strict=True)), copy=copy)
     # The ついで買い priced onto these orders are theirs now (the rows were read under the batch's locks).
     addons_bulk_consume(
         consumed=[(addon_id, p.order_id) for p in plan.orders for addon_id, _pid, _qty in p.row.addons],
@@ -69,12 +85,17 @@ def write_batch(plan: BatchPlan, *, run_date: date, now: datetime) -> None:
     ]
     timeline_bulk_write(events=events, now=now, copy=copy)
     schedules_bulk_advance(updates=_schedule_updates(plan), now=now, copy=copy)
+    if ruled is not None:
+        counters = rules_record_created(ruled, ids, now=now, creation_date=run_date)
+    else:
+        counters = {"rules_orders_seen": len(ids)} if rules is not None else {}
     try:
         # Last statement before commit, so concurrent batches wait on hot product rows only for the
         # commit, not for the whole batch.
         stock_take(quantities=plan.stock_taken)
     except StockShort as short:
         raise StockChanged(short.product_ids[0]) from None
+    return counters
 
 
 def _tax_summary_json(summary: dict[str, dict[str, int]]) -> str:
