@@ -34,9 +34,11 @@ _LINE_COLUMNS = ("order_id", *LINE_FIELDS)
 
 
 # What the order rules set when they run as the order is created (orders.rules.creation.Ruled.columns):
-# status and hold reasons replace the row's, the others are added.
+# status, hold reasons and the delivery method (priced, then perhaps set by a rule) replace the
+# row's, the others are added.
 RULED_COLUMNS = ("status", "hold_reasons", "tags", "delivery_method_id", "rules_applied_at")
 _STATUS_AT, _HOLD_AT = ORDER_COLUMNS.index("status"), ORDER_COLUMNS.index("hold_reasons")
+_METHOD_AT = ORDER_COLUMNS.index("delivery_method_id")
 
 
 def orders_bulk_create(
@@ -54,7 +56,7 @@ def orders_bulk_create(
         return []
     columns = ORDER_COLUMNS
     if ruled is not None:
-        columns = (*ORDER_COLUMNS, *RULED_COLUMNS[2:])
+        columns = (*ORDER_COLUMNS, "tags", "rules_applied_at")
         encoded: dict[int, tuple] = {}  # id(ruled values) -> encoded: orders sharing them share it
         rows = [_with_rules(row, r, copy, encoded) for row, r in zip(rows, ruled, strict=True)]
     elif rules_applied_at is not None:
@@ -84,8 +86,8 @@ def _with_rules(row: tuple, ruled: tuple, copy: bool, encoded: dict[int, tuple])
         ruled = found
     status, hold_reasons, tags, method_id, applied_at = ruled
     values = list(row)
-    values[_STATUS_AT], values[_HOLD_AT] = status, hold_reasons
-    return (*values, tags, method_id, applied_at)
+    values[_STATUS_AT], values[_HOLD_AT], values[_METHOD_AT] = status, hold_reasons, method_id
+    return (*values, tags, applied_at)
 
 
 def order_lines_bulk_create(*, orders: list[tuple[int, Sequence]], copy: bool) -> None:

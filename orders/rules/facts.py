@@ -104,8 +104,9 @@ class FactsLoader:
         self._blacklist: dict[str, dict[str, set[int]]] | None = None
 
     def method_pk(self, code: str) -> int | None:
-        """The delivery method's id for an order column: None (empty) stands for the default method."""
-        return self.method_id.get(code) if code != self.default_method else None
+        """The delivery method's id for an order column (the default's too: an order is priced with
+        and keeps the method it ships by); None only when the shop has no such method."""
+        return self.method_id.get(code)
 
     def method_code(self, pk: int | None) -> str:
         return self.method_code_of.get(pk, "") or self.default_method

@@ -42,7 +42,6 @@ def _orders(rules: RulesAtCreation, orders: list[PlannedOrder], run_date: date) 
     dict, filled again for each (decide reads it before asking for the next; fewer objects alive)."""
     order: dict[str, Any] = {
         "payment_status": _UNPAID, "customer_comment": "", "tags": [], "creation_date": run_date,
-        "delivery_method_id": None,
     }  # fmt: skip
     courses, groups, person = rules.course_codes, rules.group_codes, rules.needs_person
     for position, p in enumerate(orders):
@@ -51,6 +50,7 @@ def _orders(rules: RulesAtCreation, orders: list[PlannedOrder], run_date: date) 
         order["status"] = _ON_HOLD if p.hold_reasons else _NEW
         order["payment_kind"] = row.payment_kind or ""
         order["total"] = priced.total
+        order["delivery_method_id"] = priced.delivery.method_id  # as priced; a rule may set another
         order["items_subtotal"] = priced.items_subtotal
         order["is_gift"] = p.is_gift
         order["ship_prefecture"] = row.ship_prefecture or ""

@@ -108,3 +108,24 @@ def test_methods_and_wrapping_cost_no_query_per_order(writer, django_assert_max_
     assert len(large.captured_queries) <= len(small.captured_queries)
     assert Order.objects.filter(wrapping_fee=WRAPPING_FEE).count() == 2 + 15
     assert Order.objects.filter(delivery_method__code="mail_bin").count() == 3 + 20
+
+
+def test_with_order_rules_the_order_keeps_the_method_it_was_priced_with(writer) -> None:
+    # given the shop's order rules (none of them sets a delivery method) and a slot that rules
+    # メール便 out, so the order is priced for 宅配便
+    from orders.rules.services import order_rule_save
+
+    shop_with_methods()
+    order_rule_save(
+        name="全件 → タグ", conditions=[], actions=[{"type": "add_tags", "value": ["確認済"]}],
+        stop_after_match=False,
+    )  # fmt: skip
+    sub = _subscription(slot="14-16")
+
+    # when the night runs the rules as it creates the order
+    generate_due(run_date=CREATION)
+
+    # then the order carries the method and the fee it was charged, and the rule's tag
+    order = Order.objects.select_related("delivery_method").get(subscription=sub)
+    assert (order.delivery_method.code, order.shipping_fee) == ("parcel", PARCEL_FEE)
+    assert order.tags == ["確認済"]
