@@ -158,6 +158,9 @@ LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default
 ADMIN_URL_PATH = env("ADMIN_URL", default="admin/").strip("/") + "/"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (a staging shop, the tests that
+# count the mails of several processes): one file per connection in this folder.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mails"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
