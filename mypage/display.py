@@ -69,6 +69,7 @@ def subscription_urls(subscription_id: int) -> dict[str, str]:
     urls["card_add"] = reverse("mypage:card-add", args=[subscription_id])
     urls["card_setup_intent"] = reverse("mypage:card-setup-intent")
     urls["home"] = reverse("mypage:home")
+    urls["confirmation"] = reverse("storefront:confirmation", args=[subscription_id])
     return urls
 
 

@@ -277,4 +277,9 @@ def test_the_next_order_price_has_the_add_on_at_its_one_off_price() -> None:
     assert priced.items_subtotal == 980 + 3980 + 2700
     with on(TODAY):
         _add(sub, other, 1)  # 3 of them reach the tier price
-        assert subscription_next_order_price(subscription=sub, on=TODAY, gift_wrapping=False).lines[-1].unit_price == 1300
+        assert (
+            subscription_next_order_price(subscription=sub, on=TODAY, gift_wrapping=False)
+            .lines[-1]
+            .unit_price
+            == 1300
+        )
