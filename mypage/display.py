@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
@@ -55,11 +55,12 @@ def local_ymd_hm(moment: datetime) -> str:
     return f"{local.year:04d}/{local.month:02d}/{local.day:02d} {local.hour:02d}:{local.minute:02d}"
 
 
-def subscription_urls(subscription_id: int) -> dict[str, str]:
-    """The page's form targets and links, keyed by action name with '_' for '-'.
+# The id the per-process URL patterns are reversed with, replaced by the real one per page.
+_ID_STAND_IN = "918273645"
+_url_patterns: dict[tuple[str, Any], dict[str, str]] = {}
 
-    One reverse() for all the actions (the action name is the last path segment) instead of one
-    `{% url %}` per form."""
+
+def _subscription_url_patterns(subscription_id: int) -> dict[str, str]:
     pattern = reverse(
         "mypage:action", kwargs={"subscription_id": subscription_id, "action_name": _PLACEHOLDER}
     )
@@ -71,6 +72,20 @@ def subscription_urls(subscription_id: int) -> dict[str, str]:
     urls["home"] = reverse("mypage:home")
     urls["confirmation"] = reverse("storefront:confirmation", args=[subscription_id])
     return urls
+
+
+def subscription_urls(subscription_id: int) -> dict[str, str]:
+    """The page's form targets and links, keyed by action name with '_' for '-'.
+
+    Reversed once per process (and script prefix and URLconf) for a stand-in id, which each page
+    replaces with its own: the URLs are the same strings `{% url %}` gave, without a reverse() per
+    link on every request."""
+    key = (get_script_prefix(), get_urlconf())
+    patterns = _url_patterns.get(key)
+    if patterns is None:
+        patterns = _url_patterns[key] = _subscription_url_patterns(int(_ID_STAND_IN))
+    wanted = str(subscription_id)
+    return {name: url.replace(_ID_STAND_IN, wanted) for name, url in patterns.items()}
 
 
 def timeline_rows(events: Iterable[Any]) -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,16 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, nodes
 from jinja2.ext import Extension
+from jinja2.lexer import (
+    TOKEN_LBRACKET,
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_RBRACKET,
+    TOKEN_RPAREN,
+    TOKEN_STRING,
+    Token,
+    TokenStream,
+)
 from jinja2.parser import Parser
 
 from .display import ymd_dow
@@ -82,13 +93,14 @@ def _escaped(value: Any) -> Any:
 
 class _Catalogue:
     """gettext for one language, remembered per message: the catalogues do not change while the
-    process runs, and Django's gettext looks the language and its fallbacks up on every call."""
+    process runs, and Django's gettext looks the language and its fallbacks up on every call.
+    `_["…"]` is what the templates' `_("…")` compiles to (GettextLookup)."""
 
     def __init__(self, language: str | None) -> None:
         self.language = language
         self._found: dict[str, str] = {}
 
-    def gettext(self, message: str) -> str:
+    def __getitem__(self, message: str) -> str:
         found = self._found.get(message)
         if found is None:
             with translation.override(self.language):
@@ -96,15 +108,53 @@ class _Catalogue:
             self._found[message] = found  # a dict set is atomic
         return found
 
+    __call__ = __getitem__
+
 
 _catalogues: dict[str | None, _Catalogue] = {}
 
 
-def _gettext_for(language: str | None) -> Any:
-    catalogue = _catalogues.get(language)
-    if catalogue is None:
-        catalogue = _catalogues.setdefault(language, _Catalogue(language))
-    return catalogue.gettext
+def catalogue(language: str | None) -> _Catalogue:
+    found = _catalogues.get(language)
+    if found is None:
+        found = _catalogues.setdefault(language, _Catalogue(language))
+    return found
+
+
+class _ActiveCatalogue:
+    """`_` where no page context set one (a partial included from a Django template): the active
+    language's catalogue."""
+
+    def __getitem__(self, message: str) -> str:
+        return catalogue(translation.get_language())[message]
+
+    __call__ = __getitem__
+
+
+class GettextLookup(Extension):
+    """Compiles `_("literal")` to `_["literal"]`: an item lookup, which Jinja2 runs without the
+    checks a call goes through (about 60 messages a page). The source keeps `_("…")`, the form
+    makemessages extracts."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        tokens = list(stream)
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            window = tokens[index : index + 4]
+            if (
+                token.type == TOKEN_NAME
+                and token.value == "_"
+                and [t.type for t in window] == [TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]
+            ):
+                yield token
+                yield Token(window[1].lineno, TOKEN_LBRACKET, "[")
+                yield window[2]
+                yield Token(window[3].lineno, TOKEN_RBRACKET, "]")
+                index += 4
+                continue
+            yield token
+            index += 1
 
 
 def _fmt(message: str, **values: Any) -> SafeString:
@@ -136,7 +186,7 @@ def page_context(request: Any) -> dict[str, Any]:
     does (the backend's own `csrf_input` masks the token anew for every form on the page), the
     language and `_` translating into it."""
     language = translation.get_language()
-    return {"csrf_input": csrf_input(request), "_": _gettext_for(language), "LANGUAGE_CODE": language}
+    return {"csrf_input": csrf_input(request), "_": catalogue(language), "LANGUAGE_CODE": language}
 
 
 def environment(**options: Any) -> Environment:
@@ -144,7 +194,7 @@ def environment(**options: Any) -> Environment:
     # Escaping is `finalize`'s, as Django does it, on every value printed; Jinja2's own autoescape
     # would escape a second time, the markupsafe way (settings turn it off for this engine).
     options["autoescape"] = False
-    env = Environment(**options, finalize=_escaped, extensions=[OncePerLanguage])
-    env.globals.update({"_": translation.gettext, "url": _url, "static": static})
+    env = Environment(**options, finalize=_escaped, extensions=[OncePerLanguage, GettextLookup])
+    env.globals.update({"_": _ActiveCatalogue(), "url": _url, "static": static})
     env.filters.update({"date": _date, "intcomma": intcomma, "join": _join, "fmt": _fmt})
     return env
