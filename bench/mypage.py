@@ -113,12 +113,20 @@ def _build(customers: int, clients: int) -> list[tuple[str, int]]:
     call_command("migrate", verbosity=0)
     from orders.models import Order, OrderLine
     from subscriptions.actors import Actor
-    from subscriptions.models import ShopPolicy
+    from subscriptions.models import ShopPolicy, SubscriptionAddon
     from subscriptions.selectors import today_in_shop
     from subscriptions.services import subscription_change_time_slot, subscription_skip_next
-    from tests.factories import CourseFactory, CustomerFactory, SubscriptionFactory
+    from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory
+    from tests.fees import shop_with_methods
 
     ShopPolicy.current()
+    # The shop uses what the page shows since issues 11-12 and ついで買い: delivery methods (宅配便 by
+    # the table, メール便 when the items fit: the page says why they do not) and add-on products.
+    shop_with_methods(wrapping_fee=0)
+    addon_products = [
+        ProductFactory(name=f"ついで買い商品{k}", price=1200 + 300 * k, addon_available=True)
+        for k in range(3)
+    ]
     courses = [CourseFactory() for _ in range(5)]
     anchor = today_in_shop() + timedelta(days=40)
     sessions = []
@@ -135,6 +143,10 @@ def _build(customers: int, clients: int) -> list[tuple[str, int]]:
         # A timeline of a few events, as a customer who has used the page before would have.
         subscription_change_time_slot(subscription_id=main.pk, time_slot="19-21", actor=actor)
         subscription_skip_next(subscription_id=main.pk, actor=actor)
+        if number % 2 == 0:  # half the customers have a one-off item waiting for the next delivery
+            SubscriptionAddon.objects.create(
+                subscription=main, product=addon_products[number % 3], quantity=1
+            )
         product = main.items.first().product
         for sequence in range(1, 6):
             order = Order.objects.create(

@@ -49,7 +49,7 @@ from jinja2.lexer import (
 )
 from jinja2.parser import Parser
 
-from .display import ymd_dow
+from .display import cycle_label, field_label, ymd_dow
 
 _block_numbers = itertools.count()
 
@@ -195,6 +195,14 @@ def environment(**options: Any) -> Environment:
     # would escape a second time, the markupsafe way (settings turn it off for this engine).
     options["autoescape"] = False
     env = Environment(**options, finalize=_escaped, extensions=[OncePerLanguage, GettextLookup])
-    env.globals.update({"_": _ActiveCatalogue(), "url": _url, "static": static})
+    env.globals.update(
+        {
+            "_": _ActiveCatalogue(),
+            "url": _url,
+            "static": static,
+            "label": field_label,  # get_<field>_display(), translated once per language
+            "cycle_label": cycle_label,
+        }
+    )
     env.filters.update({"date": _date, "intcomma": intcomma, "join": _join, "fmt": _fmt})
     return env

@@ -108,8 +108,8 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
         "points_balance": selectors.points_balance(customer=customer),
         "stripe_js_url": stripe_js_url(),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "time_slots": TimeSlot.choices,
-        "points_modes": PointsReservation.choices,
+        "time_slots": display.choices(TimeSlot),
+        "points_modes": display.choices(PointsReservation),
         "max_quantity": mypage_forms.MAX_QUANTITY,
         "addresses": choices.addresses,
         "payment_methods": choices.payment_methods,
@@ -130,7 +130,7 @@ def _detail_context(customer: Customer, subscription: Subscription, policy: Shop
             ]
     if "change-cycle" in allowed:
         context["cycles"] = [
-            (cycle.pk, str(cycle), _same_cycle(cycle, subscription))
+            (cycle.pk, display.course_cycle_label(cycle), _same_cycle(cycle, subscription))
             for cycle in selectors.course_cycles_shown(subscription=subscription)
         ]
     return context
