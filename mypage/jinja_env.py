@@ -83,12 +83,15 @@ def _url(name: str, *args: Any) -> str:
     return reverse(name, args=args or None)
 
 
-def _escaped(value: Any) -> Any:
+def _escaped(value: Any) -> str:
     """Every `{{ … }}`'s value as Django's templates print it: escaped by `html.escape` (which is
-    Django's `escape`) unless it is safe HTML already."""
+    Django's `escape`) unless it is safe HTML already. Whole numbers need no escaping (ids,
+    quantities: a third of the page's values)."""
+    if type(value) is int:
+        return str(value)
     if hasattr(value, "__html__"):
-        return value
-    return SafeString(html.escape(str(value)))
+        return value.__html__()
+    return html.escape(str(value))
 
 
 class _Catalogue:
