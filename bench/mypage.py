@@ -60,6 +60,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--code", default=str(ROOT), help="checkout gunicorn serves (e.g. main unpacked in /tmp), same data"
     )
+    parser.add_argument(
+        "--scenarios",
+        default="page,api",
+        help="comma-separated, of: page, api, healthz (the same server answering /healthz/: what "
+        "gunicorn, the middleware and a session cost a request before any page work)",
+    )
     parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
     parser.add_argument("--reuse", action="store_true", help="load against the data of an earlier run")
     return parser.parse_args()
@@ -269,9 +275,10 @@ def _server_cpu_seconds(server: subprocess.Popen) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _database_cpu_seconds(database: str) -> float:
-    """User + system CPU of the PostgreSQL backends serving `database` (their process title names it)."""
-    ticks = 0
+def _database_cpu_seconds(database: str) -> dict[int, float]:
+    """User + system CPU of each PostgreSQL backend serving `database` (their process title names it),
+    by process id."""
+    found = {}
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             title = cmdline.read_bytes().decode(errors="replace")
@@ -280,8 +287,15 @@ def _database_cpu_seconds(database: str) -> float:
             fields = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        found[int(cmdline.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _database_cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends spent between two readings: a backend that started since counts whole; one
+    that ended (gunicorn's connections are replaced after CONN_MAX_AGE) loses its last stretch, so
+    the figure is a floor, never negative."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _run(
@@ -343,7 +357,12 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     figures: dict[str, dict] = {}
     try:
-        scenarios = {"page": "/mypage/subscriptions/{id}/", "api": "/api/mypage/subscriptions/{id}/"}
+        known = {
+            "page": "/mypage/subscriptions/{id}/",
+            "api": "/api/mypage/subscriptions/{id}/",
+            "healthz": "/healthz/",
+        }
+        scenarios = {name: known[name] for name in args.scenarios.split(",")}
         for name, template in scenarios.items():
             _run(port, sessions, template, seconds=3, requests=200)  # warm-up: connections, caches
             cpu = _server_cpu_seconds(server)
@@ -352,7 +371,7 @@ def main() -> None:
             figures[name] = _run(port, sessions, template, args.seconds, args.requests, args.think_ms / 1000)
             client_cpu = time.process_time() - client_cpu
             cpu = _server_cpu_seconds(server) - cpu
-            database_cpu = _database_cpu_seconds(database) - database_cpu
+            database_cpu = _database_cpu_spent(database_cpu, _database_cpu_seconds(database))
             done = figures[name]["requests"]
             figures[name]["server_cpu_ms_per_request"] = round(1000 * cpu / done, 1)
             # The other two users of the same cores: PostgreSQL and this load generator.
