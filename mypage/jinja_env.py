@@ -1,8 +1,9 @@
 """The Jinja2 environment of the my page's hot pages (settings TEMPLATES "jinja2", templates in
 mypage/jinja2/): the same HTML the Django templates gave, byte for byte.
 
-Jinja2 compiles a template to Python once per process; rendering the subscription page cost about a
-fifth of the CPU of Django's template engine (README "My page CPU"). What makes the output the same:
+Jinja2 compiles a template to Python once per process; rendering the subscription page costs about
+a quarter of the instructions Django's template engine spent on it (README "My page CPU"). What
+makes the output the same:
 - every printed value is escaped as Django escapes it (`finalize`: `html.escape`, so `&#x27;` and
   `&quot;`, not markupsafe's `&#39;` and `&#34;`); safe HTML (`__html__`) passes through as it does
   there; Jinja2's own autoescape is off, or values would be escaped twice;
@@ -72,11 +73,11 @@ class OncePerLanguage(Extension):
 
     def _render(self, block: int, caller: Any) -> Any:
         key = (block, translation.get_language())
-        html = self._rendered.get(key)
-        if html is None:
-            html = caller()
-            self._rendered[key] = html  # a dict set is atomic: two threads at most render it twice
-        return html
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = caller()
+            self._rendered[key] = rendered  # a dict set is atomic: two threads at most render it twice
+        return rendered
 
 
 def _url(name: str, *args: Any) -> str:
