@@ -8,10 +8,13 @@ each) and has --clients threads request, over keep-alive connections on the loop
   page: GET /mypage/subscriptions/<id>/   (the subscription page)
   api:  GET /api/mypage/subscriptions/<id>/ (its API)
 
-each for at most --seconds seconds or --requests requests, after a short warm-up. Prints one
-line per scenario and, last, a JSON object with p50/p95/p99 latency (ms) and requests per
-second per scenario. Figures are measured, never asserted (target: page p95 <= 50 ms with 10
-clients).
+each for at most --seconds seconds or --requests requests, after a short warm-up, each client
+pausing --think-ms between its requests (0: a closed loop with no pause). Prints one line per
+scenario and, last, a JSON object with p50/p95/p99 latency (ms), requests per second, the CPU
+per request of gunicorn's workers, PostgreSQL's backends and this load generator, and the load
+average next to each. Figures are measured, never asserted (issue 17's target: page p95 under
+50 ms with 10 clients pausing 0.5 s on 2 cores). `--code DIR` serves another checkout (main
+unpacked with `git archive`) against the same data: `--reuse --code /tmp/mypage_base`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,15 @@ def _parse() -> argparse.Namespace:
         type=float,
         default=0.0,
         help="pause per client between requests (0: closed loop, every client always waiting on the server)",
+    )
+    parser.add_argument(
+        "--code", default=str(ROOT), help="checkout gunicorn serves (e.g. main unpacked in /tmp), same data"
+    )
+    parser.add_argument(
+        "--scenarios",
+        default="page,api",
+        help="comma-separated, of: page, api, healthz (the same server answering /healthz/: what "
+        "gunicorn, the middleware and a session cost a request before any page work)",
     )
     parser.add_argument("--reset", action="store_true", help="drop and recreate a non-empty database")
     parser.add_argument("--reuse", action="store_true", help="load against the data of an earlier run")
@@ -113,12 +125,20 @@ def _build(customers: int, clients: int) -> list[tuple[str, int]]:
     call_command("migrate", verbosity=0)
     from orders.models import Order, OrderLine
     from subscriptions.actors import Actor
-    from subscriptions.models import ShopPolicy
+    from subscriptions.models import ShopPolicy, SubscriptionAddon
     from subscriptions.selectors import today_in_shop
     from subscriptions.services import subscription_change_time_slot, subscription_skip_next
-    from tests.factories import CourseFactory, CustomerFactory, SubscriptionFactory
+    from tests.factories import CourseFactory, CustomerFactory, ProductFactory, SubscriptionFactory
+    from tests.fees import shop_with_methods
 
     ShopPolicy.current()
+    # The shop uses what the page shows since issues 11-12 and ついで買い: delivery methods (宅配便 by
+    # the table, メール便 when the items fit: the page says why they do not) and add-on products.
+    shop_with_methods(wrapping_fee=0)
+    addon_products = [
+        ProductFactory(name=f"ついで買い商品{k}", price=1200 + 300 * k, addon_available=True)
+        for k in range(3)
+    ]
     courses = [CourseFactory() for _ in range(5)]
     anchor = today_in_shop() + timedelta(days=40)
     sessions = []
@@ -135,6 +155,10 @@ def _build(customers: int, clients: int) -> list[tuple[str, int]]:
         # A timeline of a few events, as a customer who has used the page before would have.
         subscription_change_time_slot(subscription_id=main.pk, time_slot="19-21", actor=actor)
         subscription_skip_next(subscription_id=main.pk, actor=actor)
+        if number % 2 == 0:  # half the customers have a one-off item waiting for the next delivery
+            SubscriptionAddon.objects.create(
+                subscription=main, product=addon_products[number % 3], quantity=1
+            )
         product = main.items.first().product
         for sequence in range(1, 6):
             order = Order.objects.create(
@@ -174,7 +198,7 @@ def _free_port() -> int:
 
 
 def _start_server(
-    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str, code: Path = ROOT
 ) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
@@ -187,7 +211,7 @@ def _start_server(
         "--keep-alive=30",
         "--log-level=warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    server = subprocess.Popen(command, cwd=code, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -251,9 +275,10 @@ def _server_cpu_seconds(server: subprocess.Popen) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _database_cpu_seconds(database: str) -> float:
-    """User + system CPU of the PostgreSQL backends serving `database` (their process title names it)."""
-    ticks = 0
+def _database_cpu_seconds(database: str) -> dict[int, float]:
+    """User + system CPU of each PostgreSQL backend serving `database` (their process title names it),
+    by process id."""
+    found = {}
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             title = cmdline.read_bytes().decode(errors="replace")
@@ -262,8 +287,15 @@ def _database_cpu_seconds(database: str) -> float:
             fields = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        found[int(cmdline.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _database_cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the backends spent between two readings: a backend that started since counts whole; one
+    that ended (gunicorn's connections are replaced after CONN_MAX_AGE) loses its last stretch, so
+    the figure is a floor, never negative."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def _run(
@@ -319,11 +351,18 @@ def main() -> None:
         sessions = _build(args.customers, args.clients)
         print(f"built {args.customers} customers in {time.perf_counter() - built:.1f}s", flush=True)
     port = _free_port()
-    server = _start_server(env, port, args.workers, args.threads, args.worker_class)
+    server = _start_server(
+        env, port, args.workers, args.threads, args.worker_class, Path(args.code).resolve()
+    )
     load_before = os.getloadavg()[0]
     figures: dict[str, dict] = {}
     try:
-        scenarios = {"page": "/mypage/subscriptions/{id}/", "api": "/api/mypage/subscriptions/{id}/"}
+        known = {
+            "page": "/mypage/subscriptions/{id}/",
+            "api": "/api/mypage/subscriptions/{id}/",
+            "healthz": "/healthz/",
+        }
+        scenarios = {name: known[name] for name in args.scenarios.split(",")}
         for name, template in scenarios.items():
             _run(port, sessions, template, seconds=3, requests=200)  # warm-up: connections, caches
             cpu = _server_cpu_seconds(server)
@@ -332,18 +371,22 @@ def main() -> None:
             figures[name] = _run(port, sessions, template, args.seconds, args.requests, args.think_ms / 1000)
             client_cpu = time.process_time() - client_cpu
             cpu = _server_cpu_seconds(server) - cpu
-            database_cpu = _database_cpu_seconds(database) - database_cpu
+            database_cpu = _database_cpu_spent(database_cpu, _database_cpu_seconds(database))
             done = figures[name]["requests"]
             figures[name]["server_cpu_ms_per_request"] = round(1000 * cpu / done, 1)
             # The other two users of the same cores: PostgreSQL and this load generator.
             figures[name]["database_cpu_ms_per_request"] = round(1000 * database_cpu / done, 1)
             figures[name]["client_cpu_ms_per_request"] = round(1000 * client_cpu / done, 1)
+            # The 1-minute load average of this 2-core machine as the scenario ended: above 2, other
+            # work was queueing for the cores too and the latencies include that wait.
+            figures[name]["load_average"] = round(os.getloadavg()[0], 2)
             print(f"{name}: {figures[name]}", flush=True)
     finally:
         _stop(server)
     print(
         json.dumps(
             {
+                "code": str(Path(args.code).resolve()),
                 "clients": args.clients,
                 "think_ms": args.think_ms,
                 "workers": args.workers,

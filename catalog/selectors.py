@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import packaging
 from .models import CourseCycle, Product
@@ -15,20 +15,24 @@ def course_cycle_list(*, course_id: int) -> list[CourseCycle]:
     return list(CourseCycle.objects.filter(course_id=course_id))
 
 
+# The reasons, translated when shown (one message per misfit, not the whole table each time).
+_MISFIT_TEXTS = {
+    packaging.UNMEASURED: gettext_lazy("サイズ・重さが登録されていない商品が含まれています"),
+    packaging.TOO_LONG: gettext_lazy("商品の長さ %(actual)smm が上限の %(limit)smm を超えています"),
+    packaging.TOO_WIDE: gettext_lazy("商品の幅 %(actual)smm が上限の %(limit)smm を超えています"),
+    packaging.TOO_THICK: gettext_lazy("商品の厚さの合計 %(actual)smm が上限の %(limit)smm を超えています"),
+    packaging.TOO_HEAVY: gettext_lazy("商品の重さの合計 %(actual)sg が上限の %(limit)sg を超えています"),
+    packaging.NO_TIME_SLOT: gettext_lazy("お届け時間帯の指定があります（この配送方法では指定できません）"),
+    packaging.NO_COD: gettext_lazy("お支払いが代金引換です（この配送方法では代引きをご利用いただけません）"),
+}
+
+
 def misfit_text(misfit: Misfit) -> str:
     """Why an order does not fit a delivery method (catalog.packaging), in the customer's words."""
-    values = {"actual": misfit.actual, "limit": misfit.limit}
-    texts = {
-        packaging.UNMEASURED: _("サイズ・重さが登録されていない商品が含まれています"),
-        packaging.TOO_LONG: _("商品の長さ %(actual)smm が上限の %(limit)smm を超えています"),
-        packaging.TOO_WIDE: _("商品の幅 %(actual)smm が上限の %(limit)smm を超えています"),
-        packaging.TOO_THICK: _("商品の厚さの合計 %(actual)smm が上限の %(limit)smm を超えています"),
-        packaging.TOO_HEAVY: _("商品の重さの合計 %(actual)sg が上限の %(limit)sg を超えています"),
-        packaging.NO_TIME_SLOT: _("お届け時間帯の指定があります（この配送方法では指定できません）"),
-        packaging.NO_COD: _("お支払いが代金引換です（この配送方法では代引きをご利用いただけません）"),
-    }
-    text = texts.get(misfit.code)
-    return text % values if text is not None else misfit.code
+    text = _MISFIT_TEXTS.get(misfit.code)
+    if text is None:
+        return misfit.code
+    return str(text) % {"actual": misfit.actual, "limit": misfit.limit}
 
 
 def addon_offered() -> Q:

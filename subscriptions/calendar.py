@@ -6,6 +6,7 @@ each order (``lead_days`` open days before its delivery) depends on it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -42,7 +43,7 @@ class BusinessCalendar:
             return True
         if day in self.special_closures or day.weekday() in self.closed_weekdays:
             return False
-        return not (self.jp_holidays and jpholiday.is_holiday(day))
+        return not (self.jp_holidays and _is_jp_holiday(day))
 
     def creation_date(self, delivery_date: date, lead_days: int) -> date:
         """The day the order for `delivery_date` is created: `lead_days` open days before it.
@@ -89,6 +90,12 @@ class BusinessCalendar:
         except OverflowError:  # walked off 0001-01-01 or 9999-12-31
             pass
         raise CalendarError(f"no open day within {MAX_CLOSED_RUN} days {direction} {start.isoformat()}")
+
+
+# Whether a date is a Japanese public holiday does not change while the process runs (the package's
+# tables are fixed), and jpholiday works it out afresh on every call: the my page asks for the same
+# few dozen dates on every request, the nightly run for the same weeks for every subscription.
+_is_jp_holiday = functools.lru_cache(maxsize=8192)(jpholiday.is_holiday)
 
 
 def _check_lead_days(lead_days: int) -> None:

@@ -44,9 +44,9 @@ def test_the_page_offers_add_ons_and_costs_no_more_queries(
     logged_in, subscription, vinegar, django_assert_max_num_queries
 ) -> None:  # noqa: ANN001
     logged_in.get(_page(subscription))  # the process loads the policy, the catalogue and the offers
-    # session, user, subscription with customer + items + pending add-ons, addresses, payment
-    # methods, timeline; the offered products and their prices come from the process's copies
-    with django_assert_max_num_queries(8):
+    # session, user, subscription with customer, then its items and pending add-ons in one query,
+    # addresses, payment methods, timeline; the offered products and prices from the process's copies
+    with django_assert_max_num_queries(7):
         body = logged_in.get(_page(subscription)).content.decode()
     assert 'id="addons"' in body and 'id="addon-add-form"' in body
     assert "黒酢ドリンク（¥1,500）" in body and "出していない商品" not in body
@@ -78,7 +78,7 @@ def test_a_customer_adds_changes_and_removes_an_add_on_with_plain_forms(
     price_rows = body.split('class="price-table"')[1].split("</tbody>")[0]
     assert "黒酢ドリンク" in price_rows and "¥3,000" in price_rows
     logged_in.get(_page(subscription))
-    with django_assert_max_num_queries(8):  # one add-on more costs no query more
+    with django_assert_max_num_queries(7):  # one add-on more costs no query more
         logged_in.get(_page(subscription))
 
     # when the quantity is changed, then removed

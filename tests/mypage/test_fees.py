@@ -103,5 +103,5 @@ def test_wrapping_costs_one_query_only_when_the_shop_charges_for_it(
     url = reverse("mypage:subscription", kwargs={"subscription_id": subscription.pk})
     logged_in.get(url)  # the process's pricing catalogue (with the methods) is loaded once
     # then the page costs the same queries as without methods and wrapping, plus the gift lookup
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         assert logged_in.get(url).status_code == 200

@@ -72,9 +72,10 @@ def test_subscription_page_html_is_unchanged(client, shown, language, django_ass
     url = f"/mypage/subscriptions/{subscription.pk}/"
     with time_machine.travel(NOW, tick=False):
         client.get(url, HTTP_ACCEPT_LANGUAGE=language)  # the process loads the policy and catalogue
-        # session, user, subscription with customer + items + pending add-ons (ついで買い), addresses,
-        # payment methods, timeline (the course's cycles and the add-on offers come from the process's copy)
-        with django_assert_num_queries(8):
+        # session, user, subscription with customer, its items and pending add-ons (ついで買い) in one,
+        # addresses, payment methods, timeline (the course's cycles and the add-on offers come from
+        # the process's copy)
+        with django_assert_num_queries(7):
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     html = _CSRF.sub('name="csrfmiddlewaretoken" value=""', response.content.decode())

@@ -100,9 +100,9 @@ def test_subscription_page_shows_actions_upcoming_and_timeline(
     logged_in, subscription, django_assert_max_num_queries
 ):
     logged_in.get(_detail_url(subscription))  # the first view loads the shop policy into the process
-    # session, user, subscription with customer and points + items, addresses, payment methods,
-    # timeline, cycles; the next order's price comes from the process's cached pricing catalogue
-    with django_assert_max_num_queries(8):
+    # session, user, subscription with customer and points, its items and add-ons, addresses,
+    # payment methods, timeline; cycles and the next order's price from the process's copies
+    with django_assert_max_num_queries(7):
         response = logged_in.get(_detail_url(subscription))
     body = response.content.decode()
     assert response.status_code == 200
