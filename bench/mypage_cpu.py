@@ -26,8 +26,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 SECRET = "bench-only-secret-key-not-for-production-0123456789"
 PATHS = {
@@ -109,8 +111,8 @@ def _environ(path: str, session: str, language: str) -> dict:
     }
 
 
-def main() -> None:
-    args = _parse()
+def _serve(args: argparse.Namespace) -> tuple[Path, Callable[[int], bytes], int]:
+    """Django set up on the checkout `args.code`; (code, one request by number, sessions)."""
     code = Path(args.code).resolve()
     sys.path.insert(0, str(code))
     os.chdir(code)
@@ -132,7 +134,6 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.mypage import _reuse
@@ -141,7 +142,6 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     application = get_wsgi_application()
     sessions = _reuse(args.customers)
-    counter = _InstructionCounter()
     status_seen: list[str] = []
 
     def start_response(status, headers, exc_info=None):  # noqa: ANN001, ANN202
@@ -155,10 +155,14 @@ def main() -> None:
             sys.exit(f"bench/mypage_cpu.py: {environ['PATH_INFO']} answered {status_seen[-1]}")
         return body
 
-    for i in range(max(30, len(sessions) * 3)):  # warm-up: connection, caches, templates
-        one(i)
-    from django.test.utils import CaptureQueriesContext
+    return code, one, len(sessions)
 
+
+def _measure(
+    args: argparse.Namespace, one: Callable[[int], bytes]
+) -> tuple[list[int], list[float], bytes, Any]:
+    """(instructions, CPU seconds) of each measured request, the last body, and the profiler if any."""
+    counter = _InstructionCounter()
     instructions: list[int] = []
     cpu: list[float] = []
     profiler = None
@@ -170,6 +174,7 @@ def main() -> None:
         )
     if args.callgrind:  # count only the measured requests (run under valgrind --instr-atstart=no)
         subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
+    body = b""
     for i in range(args.requests):
         if profiler:
             profiler.enable()
@@ -186,8 +191,20 @@ def main() -> None:
         subprocess.run(
             ["callgrind_control", "--instr=off", str(os.getpid())], check=True, capture_output=True
         )
+    return instructions, cpu, body, profiler
+
+
+def main() -> None:
+    args = _parse()
+    code, one, sessions = _serve(args)
+    for i in range(max(30, sessions * 3)):  # warm-up: connection, caches, templates
+        one(i)
+    instructions, cpu, body, profiler = _measure(args, one)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     with CaptureQueriesContext(connection) as captured:  # apart: capturing costs CPU itself
-        for i in range(len(sessions)):
+        for i in range(sessions):
             one(i)
     figures = {
         "code": str(code),
@@ -196,7 +213,7 @@ def main() -> None:
         "instructions_per_request": int(statistics.median(instructions)) if instructions else None,
         "cpu_ms_per_request": round(1000 * statistics.median(cpu), 2) if cpu else None,
         "cpu_ms_mean": round(1000 * statistics.fmean(cpu), 2) if cpu else None,
-        "queries_per_request": round(len(captured.captured_queries) / len(sessions), 2),
+        "queries_per_request": round(len(captured.captured_queries) / sessions, 2),
         "bytes": len(body),
     }
     print(json.dumps(figures))
