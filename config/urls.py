@@ -37,5 +37,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),  # last: JSON 404, not HTML
+    # last: JSON 404, not HTML; (?s) so a path with a newline in it (%0A) is caught too
+    re_path(r"^api/(?P<rest>(?s:.*))$", api_not_found, name="api-not-found"),
 ]

@@ -66,7 +66,13 @@ def test_every_operation_documents_the_error_answers(schema, status):
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
 @pytest.mark.parametrize(
     "path",
-    ["/api/nothing-here/", "/api/mypage/subscriptions/not-a-number/", "/api/mypage/orders/-1/", "/api/"],
+    [
+        "/api/nothing-here/",
+        "/api/mypage/subscriptions/not-a-number/",
+        "/api/mypage/orders/-1/",
+        "/api/",
+        "/api/courses/%0Aline%C2%8F/",  # a newline in the path (schemathesis found it)
+    ],
 )
 def test_unknown_api_addresses_answer_a_json_404(api, customer, method, path):
     response = getattr(api, method)(path)
